@@ -12,7 +12,11 @@ namespace CompressBuild.Conformance.Tests;
 [TestClass]
 public sealed class OnnxSuiteTests
 {
-    private static readonly bool Update = Environment.GetEnvironmentVariable("COMPRESSBUILD_UPDATE_SUITE_LIST") == "1";
+    // "1" rewrites the committed list; any other non-empty value is a file path to write the list to.
+    private static readonly string? UpdateTarget = Environment.GetEnvironmentVariable("COMPRESSBUILD_UPDATE_SUITE_LIST") is { Length: > 0 } u ? u : null;
+    private static readonly bool Update = UpdateTarget is not null;
+    // Restricts the cases to ids containing this text (for working on one operator).
+    private static readonly string? Filter = Environment.GetEnvironmentVariable("COMPRESSBUILD_SUITE_FILTER") is { Length: > 0 } f ? f : null;
     private static readonly ConcurrentDictionary<string, string?> Results = new();
     private static readonly Lazy<Dictionary<string, IReadOnlyList<string>>> Installed = new(() =>
         Directory.Exists(Path.Combine(TestData.OnnxSuiteRoot, "node"))
@@ -20,7 +24,9 @@ public sealed class OnnxSuiteTests
             : new Dictionary<string, IReadOnlyList<string>>());
 
     public static IEnumerable<object[]> Cases =>
-        OnnxSuite.ReadList().Select(e => e.Id).Union(Installed.Value.Keys).OrderBy(x => x, StringComparer.Ordinal).Select(id => new object[] { id });
+        OnnxSuite.ReadList().Select(e => e.Id).Union(Installed.Value.Keys)
+            .Where(id => Filter is null || id.Contains(Filter, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(x => x, StringComparer.Ordinal).Select(id => new object[] { id });
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
@@ -108,7 +114,7 @@ public sealed class OnnxSuiteTests
                 : "fails: " + Flatten(problem);
             lines.Add(new SuiteEntry(id, problem is null, ops, reason).ToString());
         }
-        File.WriteAllLines(OnnxSuite.SourceListPath, lines);
+        File.WriteAllLines(UpdateTarget == "1" ? OnnxSuite.SourceListPath : UpdateTarget!, lines);
     }
 
     private static string Flatten(string s)
