@@ -27,6 +27,9 @@ namespace CompressBuild.Plan
         /// <summary>One-line human summary of what was applied.</summary>
         public string Compression { get; init; } = "";
 
+        /// <summary>The default-domain ONNX opset whose semantics the steps follow.</summary>
+        public int Opset { get; init; }
+
         /// <summary>Kernel target: generic, x64-avx2, x64-avx512, arm64, scalar.</summary>
         public string Target { get; init; } = "generic";
 

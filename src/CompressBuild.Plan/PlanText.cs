@@ -16,10 +16,11 @@ namespace CompressBuild.Plan
     /// compressbuild-plan 1
     /// class "LeNet5"
     /// namespace "MyApp.Models"
-    /// source "lenet5.onnx" 3f…
+    /// source "lenet5.onnx" "3f…"
     /// compression "fp32"
     /// target generic
-    /// weights 246824 3a… literal "LeNet5.weights.b64" ""
+    /// opset 13
+    /// weights 246824 "3a…" literal "LeNet5.weights.b64" ""
     /// arena 31488
     /// note "…"
     /// input "image" image float [1,1,28,28] b0 batched
@@ -45,11 +46,12 @@ namespace CompressBuild.Plan
             Line(Magic, ModelPlan.FormatVersion.ToString(Inv));
             Line("class", Quote(plan.ClassName));
             Line("namespace", Quote(plan.Namespace));
-            Line("source", Quote(plan.SourceModel), Bare(plan.SourceSha256));
+            Line("source", Quote(plan.SourceModel), Quote(plan.SourceSha256));
             Line("compression", Quote(plan.Compression));
             Line("target", Bare(plan.Target));
+            Line("opset", plan.Opset.ToString(Inv));
             var w = plan.Weights;
-            Line("weights", w.Bytes.ToString(Inv), Bare(w.Sha256), w.Storage == WeightStorage.Literal ? "literal" : "resource", Quote(w.File), Quote(w.ResourceName));
+            Line("weights", w.Bytes.ToString(Inv), Quote(w.Sha256), w.Storage == WeightStorage.Literal ? "literal" : "resource", Quote(w.File), Quote(w.ResourceName));
             Line("arena", plan.ArenaBytes.ToString(Inv));
             foreach (var n in plan.Notes) Line("note", Quote(n));
             foreach (var v in plan.Inputs) Line(Value("input", v));
@@ -89,6 +91,7 @@ namespace CompressBuild.Plan
 
         private static string Bare(string token)
         {
+            if (token.Length == 0) throw new ArgumentException("an empty value cannot be written as a bare plan token");
             foreach (char ch in token)
                 if (char.IsWhiteSpace(ch) || ch is '"' or ',' or '[' or ']' or '=')
                     throw new ArgumentException($"'{token}' cannot be written as a bare plan token");
@@ -153,9 +156,10 @@ namespace CompressBuild.Plan
                 {
                     case "class": Expect(t, 2, lineNo); plan = plan with { ClassName = Unquote(t[1], lineNo) }; break;
                     case "namespace": Expect(t, 2, lineNo); plan = plan with { Namespace = Unquote(t[1], lineNo) }; break;
-                    case "source": Expect(t, 3, lineNo); plan = plan with { SourceModel = Unquote(t[1], lineNo), SourceSha256 = t[2] }; break;
+                    case "source": Expect(t, 3, lineNo); plan = plan with { SourceModel = Unquote(t[1], lineNo), SourceSha256 = Unquote(t[2], lineNo) }; break;
                     case "compression": Expect(t, 2, lineNo); plan = plan with { Compression = Unquote(t[1], lineNo) }; break;
                     case "target": Expect(t, 2, lineNo); plan = plan with { Target = t[1] }; break;
+                    case "opset": Expect(t, 2, lineNo); plan = plan with { Opset = ParseInt(t[1], lineNo) }; break;
                     case "arena": Expect(t, 2, lineNo); plan = plan with { ArenaBytes = ParseLong(t[1], lineNo) }; break;
                     case "note": Expect(t, 2, lineNo); notes.Add(Unquote(t[1], lineNo)); break;
                     case "weights":
@@ -165,7 +169,7 @@ namespace CompressBuild.Plan
                             Weights = new WeightsPlan
                             {
                                 Bytes = ParseLong(t[1], lineNo),
-                                Sha256 = t[2],
+                                Sha256 = Unquote(t[2], lineNo),
                                 Storage = t[3] switch
                                 {
                                     "literal" => WeightStorage.Literal,
