@@ -12,7 +12,7 @@ internal static class CommandLineApp
     /// <summary>Code for bugs: anything other than a <see cref="CompressBuildException"/>.</summary>
     public const string InternalErrorCode = "CB9001";
 
-    private static readonly ICommand[] Commands = { new RunCommand(), new InspectCommand(), new EvalCommand() };
+    private static readonly ICommand[] Commands = { new RunCommand(), new InspectCommand(), new EvalCommand(), new CompressCommand() };
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -31,7 +31,7 @@ internal static class CommandLineApp
             var command = Commands.FirstOrDefault(c => c.Name == args[0])
                 ?? throw new CompressBuildException(ErrorCodes.Usage, $"unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}. Run 'compressbuild --help'.");
             var parsed = ParsedArgs.Parse(args.AsSpan(1), command);
-            return command.Execute(parsed, stdout);
+            return command is CompressCommand compress ? compress.Execute(parsed, stdout, stderr) : command.Execute(parsed, stdout);
         }
         catch (CompressBuildException e)
         {

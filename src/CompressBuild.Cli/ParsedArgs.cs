@@ -6,7 +6,10 @@ namespace CompressBuild.Cli;
 /// <summary>Positional arguments and <c>--name value</c> options of one command.</summary>
 internal sealed class ParsedArgs
 {
-    private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
+    // Option names compare case-insensitively and ignore dashes: --class-name, --ClassName, --classname.
+    private readonly Dictionary<string, List<string>> _options = new(StringComparer.OrdinalIgnoreCase);
+
+    private static string Normalize(string name) => name.Replace("-", "", StringComparison.Ordinal);
 
     public List<string> Positional { get; } = new();
 
@@ -26,6 +29,7 @@ internal sealed class ParsedArgs
                     value = name[(eq + 1)..];
                     name = name[..eq];
                 }
+                name = command.Options.FirstOrDefault(o => string.Equals(Normalize(o), Normalize(name), StringComparison.OrdinalIgnoreCase)) ?? name;
                 if (!command.Options.Contains(name))
                     throw new CompressBuildException(ErrorCodes.Usage, $"'{command.Name}' has no option --{name}; options: {string.Join(", ", command.Options.Select(o => "--" + o))}.");
                 if (value is null)

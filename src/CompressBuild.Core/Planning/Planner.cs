@@ -50,8 +50,17 @@ public sealed record PlanResult(ModelPlan Plan, byte[] Weights);
 /// </summary>
 public static class Planner
 {
-    /// <summary>Largest constant (elements) also written into a step as an attribute, for shape/axis inputs.</summary>
+    /// <summary>Largest integer constant (elements) also written into a step as an attribute: shapes, axes, pads.</summary>
     public const int InlineConstantElements = 64;
+
+    /// <summary>Largest float constant also written as an attribute: Clip bounds, Pad values, Resize scales.</summary>
+    public const int InlineFloatElements = 8;
+
+    // Their constant inputs are weights, not parameters that shape the computation.
+    private static readonly HashSet<string> WeightOps = new(StringComparer.Ordinal)
+    {
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization", "LSTM", "GRU", "PRelu",
+    };
 
     private static readonly HashSet<string> ViewOps = new(StringComparer.Ordinal) { "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity" };
 
@@ -193,9 +202,8 @@ public static class Planner
             {
                 if (!IsConstant(n.Inputs[i])) continue;
                 var t = graph.Initializers[n.Inputs[i]];
-                if (t.Length > InlineConstantElements) continue;
-                if (t.DataType is DataType.Int64 or DataType.Int32) attrs.Add(PlanAttribute.IntList($"_value{i}", t.ToInt64Array()));
-                else if (t.DataType is DataType.Float or DataType.Double or DataType.Float16) attrs.Add(PlanAttribute.FloatList($"_value{i}", Enumerable.Range(0, t.Length).Select(k => (float)t.GetDouble(k)).ToArray()));
+                if (t.DataType is DataType.Int64 or DataType.Int32 && t.Length <= InlineConstantElements) attrs.Add(PlanAttribute.IntList($"_value{i}", t.ToInt64Array()));
+                else if (t.DataType is DataType.Float or DataType.Double or DataType.Float16 && t.Length <= InlineFloatElements && !WeightOps.Contains(n.OpType)) attrs.Add(PlanAttribute.FloatList($"_value{i}", Enumerable.Range(0, t.Length).Select(k => (float)t.GetDouble(k)).ToArray()));
             }
             planSteps.Add(new PlanStep(n.OpType, n.Name, inputs.ToEquatableArray(), outputs.ToEquatableArray(),
                 attrs.OrderBy(a => a.Name, StringComparer.Ordinal).ToEquatableArray()));

@@ -16,13 +16,13 @@ internal sealed class WeightBlobBuilder
     {
         string id = $"c{Constants.Count}";
         var shape = t.Shape.ToEquatableArray();
-        if (t.DataType != DataType.Float || encoding == ConstantEncoding.Native)
+        if (t.DataType != DataType.Float || encoding.Storage == ConstantStorage.Native)
         {
             long offset = Append(t.Bytes);
             Constants.Add(new PlanConstant(id, elementType, shape, elementType, offset, t.Length * (long)PlanTypes.Size(elementType), "", -1));
             return id;
         }
-        if (encoding == ConstantEncoding.Float16)
+        if (encoding.Storage == ConstantStorage.Float16)
         {
             var h = new Half[t.Length];
             var f = t.Floats;
@@ -31,10 +31,10 @@ internal sealed class WeightBlobBuilder
             Constants.Add(new PlanConstant(id, elementType, shape, PlanTypes.Float16, offset, h.Length * 2L, "", -1));
             return id;
         }
-        bool perChannel = encoding == ConstantEncoding.Int8PerChannel && t.Rank >= 1;
-        var (q, scales) = Int8Symmetric.Quantize(t, perChannel);
+        int axis = encoding.Axis < 0 || t.Rank == 0 ? -1 : encoding.Axis;
+        var (q, scales) = Int8Symmetric.Quantize(t, axis);
         long qOffset = Append(MemoryMarshal.AsBytes(q.AsSpan()));
-        Constants.Add(new PlanConstant(id, elementType, shape, "q8", qOffset, q.Length, $"c{Constants.Count + 1}", perChannel ? 0 : -1));
+        Constants.Add(new PlanConstant(id, elementType, shape, "q8", qOffset, q.Length, $"c{Constants.Count + 1}", axis));
         long sOffset = Append(MemoryMarshal.AsBytes(scales.AsSpan()));
         Constants.Add(new PlanConstant($"c{Constants.Count}", PlanTypes.Float, EquatableArray.Create(scales.Length), PlanTypes.Float, sOffset, scales.Length * 4L, "", -1));
         return id;
@@ -51,26 +51,30 @@ internal sealed class WeightBlobBuilder
     }
 }
 
-/// <summary>Symmetric int8 quantization: q = round(w / s), s = max|w| / 127 (per channel along axis 0, or per tensor).</summary>
+/// <summary>
+/// Symmetric int8 quantization: q = round(w / s) clamped to [-127, 127], s = max|w| / 127 per slice
+/// along an axis (per channel) or for the whole tensor (axis -1).
+/// </summary>
 public static class Int8Symmetric
 {
-    /// <summary>Quantized values and their scales.</summary>
-    public static (sbyte[] Values, float[] Scales) Quantize(Tensor t, bool perChannel)
+    /// <summary>Quantized values (same layout as the tensor) and one scale per slice along <paramref name="axis"/>.</summary>
+    public static (sbyte[] Values, float[] Scales) Quantize(Tensor t, int axis)
     {
         var f = t.Floats;
-        int channels = perChannel ? t.Shape[0] : 1;
-        int per = channels == 0 ? 0 : f.Length / channels;
-        var q = new sbyte[f.Length];
-        var scales = new float[channels];
-        for (int c = 0; c < channels; c++)
+        int channels = axis < 0 ? 1 : t.Shape[axis];
+        int inner = axis < 0 ? f.Length : ShapeMath.Product(t.Shape, axis + 1, t.Rank);
+        var max = new float[channels];
+        for (int i = 0; i < f.Length; i++)
         {
-            var w = f.AsSpan(c * per, per);
-            float max = 0f;
-            foreach (float v in w) max = Math.Max(max, Math.Abs(v));
-            float s = max == 0f ? 1f : max / 127f;
-            scales[c] = s;
-            for (int i = 0; i < per; i++)
-                q[c * per + i] = (sbyte)Math.Clamp(MathF.Round(w[i] / s, MidpointRounding.ToEven), -127f, 127f);
+            int c = axis < 0 ? 0 : i / inner % channels;
+            max[c] = Math.Max(max[c], Math.Abs(f[i]));
+        }
+        var scales = max.Select(m => m == 0f ? 1f : m / 127f).ToArray();
+        var q = new sbyte[f.Length];
+        for (int i = 0; i < f.Length; i++)
+        {
+            int c = axis < 0 ? 0 : i / inner % channels;
+            q[i] = (sbyte)Math.Clamp(MathF.Round(f[i] / scales[c], MidpointRounding.ToEven), -127f, 127f);
         }
         return (q, scales);
     }

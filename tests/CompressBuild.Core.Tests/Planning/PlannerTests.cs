@@ -43,7 +43,7 @@ public sealed class PlannerTests
     public void Int8PerChannel_StoresOneBytePerWeight_PlusScales()
     {
         var model = OnnxModel.Load(TestData.Model("lenet300.onnx"));
-        var weights = model.Graph.Initializers.Where(kv => kv.Value.Rank == 2).ToDictionary(kv => kv.Key, _ => ConstantEncoding.Int8PerChannel);
+        var weights = model.Graph.Initializers.Where(kv => kv.Value.Rank == 2).ToDictionary(kv => kv.Key, _ => ConstantEncoding.Int8PerChannel(0));
         var (plan, blob) = PlanOf("lenet300.onnx", weights);
         var q8 = plan.Constants.Where(c => c.Storage == "q8").ToList();
         Assert.AreEqual(3, q8.Count);
