@@ -70,4 +70,15 @@ public static class ErrorCodes
 
     /// <summary>The command line is malformed (unknown command or option, missing value).</summary>
     public const string Usage = "CB5001";
+
+    /// <summary>A compression setting is unknown or has a malformed value.</summary>
+    public const string InvalidSetting = "CB6001";
+    /// <summary>A setting asks for a technique this version does not implement yet.</summary>
+    public const string NotImplementedSetting = "CB6002";
+    /// <summary>A technique needs data (CalibrationData, TrainingData, labels) that was not given.</summary>
+    public const string MissingData = "CB6003";
+    /// <summary>The compressed model disagrees with the original or with ONNX Runtime more than expected (a warning).</summary>
+    public const string VerificationMismatch = "CB6004";
+    /// <summary>Two models of one project would generate the same class.</summary>
+    public const string DuplicateClassName = "CB6005";
 }

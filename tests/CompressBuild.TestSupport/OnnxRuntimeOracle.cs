@@ -20,6 +20,7 @@ public static class OnnxRuntimeOracle
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         // Graph optimizations are off so ORT computes what the file says, not a fused rewrite.
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
+        options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         using var session = new InferenceSession(model, options);
         var inputNames = session.InputNames.ToArray();
         if (inputNames.Length != inputs.Length)

@@ -74,6 +74,8 @@ public sealed class Executor
     /// <summary>Graph outputs in order.</summary>
     public IReadOnlyList<ValueInfo> Outputs => _model.Graph.Outputs;
 
+    internal int SlotOf(string name) => _slots.TryGetValue(name, out int s) ? s : throw new ArgumentException($"'{name}' is not a value of the model", nameof(name));
+
     /// <summary>Runs the model on inputs given in graph-input order; returns outputs in graph-output order.</summary>
     public Tensor[] Run(params Tensor[] inputs) => Run(inputs, RunOptions.Default);
 

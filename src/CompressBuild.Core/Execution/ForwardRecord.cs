@@ -19,6 +19,10 @@ public sealed class ForwardRecord
     internal object?[] Saved { get; }
     internal Tensor?[]? Values { get; set; }
 
+    /// <summary>A value computed by the forward pass (an output or any intermediate).</summary>
+    public Tensor Value(string name, Executor executor) => Values![executor.SlotOf(name)]
+        ?? throw new ArgumentException($"'{name}' was not computed", nameof(name));
+
     /// <summary>The options the forward pass ran with.</summary>
     public RunOptions Options { get; }
 }
