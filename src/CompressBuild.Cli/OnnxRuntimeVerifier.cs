@@ -3,9 +3,8 @@ using CompressBuild.Core.Compression;
 using CompressBuild.Core.Data;
 using CompressBuild.Core.Execution;
 using CompressBuild.Plan;
+using CompressBuild.Verification;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
-using Tensor = CompressBuild.Onnx.Tensor;
 
 namespace CompressBuild.Cli;
 
@@ -30,9 +29,7 @@ internal static class OnnxRuntimeVerifier
         Tensor[] theirs;
         try
         {
-            using var options = new SessionOptions { IntraOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
-            using var session = new InferenceSession(OnnxModel.ToBytes(model), options);
-            theirs = Run(session, inputs);
+            theirs = OnnxRuntimeRunner.Run(OnnxModel.ToBytes(model), inputs);
         }
         catch (OnnxRuntimeException e)
         {
@@ -99,56 +96,4 @@ internal static class OnnxRuntimeVerifier
         PlanTypes.UInt32 => typeof(uint),
         _ => typeof(ulong),
     };
-
-    private static Tensor[] Run(InferenceSession session, Tensor[] inputs)
-    {
-        var values = inputs.Select(ToOrt).ToArray();
-        try
-        {
-            using var run = new Microsoft.ML.OnnxRuntime.RunOptions();
-            using var results = session.Run(run, session.InputNames.ToArray(), values, session.OutputNames.ToArray());
-            return results.Select(FromOrt).ToArray();
-        }
-        finally
-        {
-            foreach (var v in values) v.Dispose();
-        }
-    }
-
-    private static OrtValue ToOrt(Tensor t)
-    {
-        long[] shape = t.Shape.Select(d => (long)d).ToArray();
-        return t.Data switch
-        {
-            float[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            double[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            long[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            int[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            sbyte[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            byte[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            bool[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            short[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            ushort[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            uint[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            ulong[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
-            _ => throw new NotSupportedException($"{t.DataType} inputs cannot be verified"),
-        };
-    }
-
-    private static Tensor FromOrt(OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        int[] shape = info.Shape.Select(d => checked((int)d)).ToArray();
-        return info.ElementDataType switch
-        {
-            TensorElementType.Float => Tensor.FromArray(v.GetTensorDataAsSpan<float>().ToArray(), shape),
-            TensorElementType.Double => Tensor.FromArray(v.GetTensorDataAsSpan<double>().ToArray(), shape),
-            TensorElementType.Int64 => Tensor.FromArray(v.GetTensorDataAsSpan<long>().ToArray(), shape),
-            TensorElementType.Int32 => Tensor.FromArray(v.GetTensorDataAsSpan<int>().ToArray(), shape),
-            TensorElementType.Int8 => Tensor.FromArray(v.GetTensorDataAsSpan<sbyte>().ToArray(), shape),
-            TensorElementType.UInt8 => Tensor.FromArray(v.GetTensorDataAsSpan<byte>().ToArray(), shape),
-            TensorElementType.Bool => Tensor.FromArray(v.GetTensorDataAsSpan<bool>().ToArray(), shape),
-            _ => throw new NotSupportedException($"{info.ElementDataType} outputs cannot be verified"),
-        };
-    }
 }

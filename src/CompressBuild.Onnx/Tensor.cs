@@ -90,12 +90,13 @@ public sealed class Tensor
     /// <summary>The elements as a span of <typeparamref name="T"/>; throws if the type differs.</summary>
     public Span<T> Span<T>()
     {
-        if (Data is T[] a) return a;
+        // An exact type check: the CLR lets byte[] pass as sbyte[] (and uint[] as int[], ...).
+        if (Data.GetType() == typeof(T[])) return (T[])Data;
         throw new InvalidOperationException($"tensor holds {DataTypes.OnnxName(DataType)}, not {typeof(T).Name}");
     }
 
     /// <summary>The element array as <typeparamref name="T"/>[]; throws if the type differs.</summary>
-    public T[] ArrayOf<T>() => Data as T[] ?? throw new InvalidOperationException($"tensor holds {DataTypes.OnnxName(DataType)}, not {typeof(T).Name}");
+    public T[] ArrayOf<T>() => Data.GetType() == typeof(T[]) ? (T[])Data : throw new InvalidOperationException($"tensor holds {DataTypes.OnnxName(DataType)}, not {typeof(T).Name}");
 
     /// <summary>The float elements (throws unless <see cref="DataType"/> is Float).</summary>
     public float[] Floats => ArrayOf<float>();
@@ -122,42 +123,34 @@ public sealed class Tensor
     /// <summary>
     /// Reads every element as a double (numeric and bool types), e.g. for comparisons and printing.
     /// </summary>
-    public double GetDouble(int index) => Data switch
+    public double GetDouble(int index) => DataType switch
     {
-        float[] a => a[index],
-        double[] a => a[index],
-        long[] a => a[index],
-        int[] a => a[index],
-        Half[] a => (double)a[index],
-        BFloat16[] a => (float)a[index],
-        sbyte[] a => a[index],
-        byte[] a => a[index],
-        short[] a => a[index],
-        ushort[] a => a[index],
-        uint[] a => a[index],
-        ulong[] a => a[index],
-        bool[] a => a[index] ? 1 : 0,
+        // Dispatch on DataType, not on the array's type: the CLR lets byte[] match sbyte[] patterns.
+        DataType.Float => ((float[])Data)[index],
+        DataType.Double => ((double[])Data)[index],
+        DataType.Int64 => ((long[])Data)[index],
+        DataType.Int32 => ((int[])Data)[index],
+        DataType.Float16 => (double)((Half[])Data)[index],
+        DataType.BFloat16 => (float)((BFloat16[])Data)[index],
+        DataType.Int8 => ((sbyte[])Data)[index],
+        DataType.UInt8 => ((byte[])Data)[index],
+        DataType.Int16 => ((short[])Data)[index],
+        DataType.UInt16 => ((ushort[])Data)[index],
+        DataType.UInt32 => ((uint[])Data)[index],
+        DataType.UInt64 => ((ulong[])Data)[index],
+        DataType.Bool => ((bool[])Data)[index] ? 1 : 0,
         _ => throw new InvalidOperationException($"{DataTypes.OnnxName(DataType)} elements are not numeric"),
     };
 
     /// <summary>Reads an integer-valued tensor (int64, int32, ...) as longs.</summary>
     public long[] ToInt64Array()
     {
-        if (Data is long[] l) return (long[])l.Clone();
+        if (DataType == DataType.Int64) return (long[])Data.Clone();
+        if (DataTypes.IsFloatingPoint(DataType) || DataType == DataType.String)
+            throw new InvalidOperationException($"{DataTypes.OnnxName(DataType)} is not an integer type");
         var r = new long[Length];
         for (int i = 0; i < r.Length; i++)
-            r[i] = Data switch
-            {
-                int[] a => a[i],
-                short[] a => a[i],
-                sbyte[] a => a[i],
-                byte[] a => a[i],
-                ushort[] a => a[i],
-                uint[] a => a[i],
-                ulong[] a => (long)a[i],
-                bool[] a => a[i] ? 1 : 0,
-                _ => throw new InvalidOperationException($"{DataTypes.OnnxName(DataType)} is not an integer type"),
-            };
+            r[i] = DataType == DataType.UInt64 ? (long)((ulong[])Data)[i] : (long)GetDouble(i);
         return r;
     }
 
