@@ -74,6 +74,12 @@ public sealed class Executor
     /// <summary>Graph outputs in order.</summary>
     public IReadOnlyList<ValueInfo> Outputs => _model.Graph.Outputs;
 
+    /// <summary>Each node's kernel with the state its recorded forward pass kept.</summary>
+    internal IEnumerable<(Node Node, OpKernel Kernel, object? Saved)> SavedStates(ForwardRecord record)
+    {
+        for (int n = 0; n < _nodes.Length; n++) yield return (_nodes[n], _kernels[n], record.Saved[n]);
+    }
+
     internal int SlotOf(string name) => _slots.TryGetValue(name, out int s) ? s : throw new ArgumentException($"'{name}' is not a value of the model", nameof(name));
 
     /// <summary>Runs the model on inputs given in graph-input order; returns outputs in graph-output order.</summary>

@@ -83,8 +83,28 @@ public sealed class Trainer
         var grads = _executor.Backward(record, new Dictionary<string, Tensor> { [_outputName] = grad }, Parameters);
         foreach (var name in Parameters)
             Optimizer.Step(name, Model.Graph.Initializers[name].Floats, grads[name].Floats);
+        UpdateRunningStatistics(record);
         AfterStep?.Invoke(Model);
         return loss;
+    }
+
+    // BatchNormalization trains on batch statistics; the running mean/var initializers the model
+    // uses at inference follow them with the node's momentum (ONNX's formula), as in PyTorch.
+    private void UpdateRunningStatistics(ForwardRecord record)
+    {
+        foreach (var (node, kernel, saved) in _executor.SavedStates(record))
+        {
+            if (kernel is not Operators.NN.BatchNormalization bn || saved is not Operators.NN.BatchNormalization.Statistics { BatchStatistics: true } stats) continue;
+            if (node.Inputs.Count < 5 || !Model.Graph.Initializers.TryGetValue(node.Inputs[3], out var mean) || !Model.Graph.Initializers.TryGetValue(node.Inputs[4], out var variance)) continue;
+            float m = bn.Momentum;
+            var rm = mean.Floats;
+            var rv = variance.Floats;
+            for (int c = 0; c < rm.Length; c++)
+            {
+                rm[c] = rm[c] * m + stats.Mean[c] * (1 - m);
+                rv[c] = rv[c] * m + stats.Variance[c] * (1 - m);
+            }
+        }
     }
 
     /// <summary>

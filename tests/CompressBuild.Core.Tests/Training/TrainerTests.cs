@@ -85,4 +85,27 @@ public sealed class TrainerTests
         }
         CollectionAssert.AreEqual(Train(), Train());
     }
+
+    [TestMethod]
+    public void TrainingBatchNormalization_MovesRunningStatisticsTowardTheBatchByMomentum()
+    {
+        var b = new ModelBuilder(15);
+        var x = b.Input("x", DataType.Float, "batch", 2);
+        var bn = b.Node("BatchNormalization", new[] { x, b.Initializer("s", new[] { 1f, 1f }, 2), b.Initializer("bb", new[] { 0f, 0f }, 2),
+            b.Initializer("mean", new[] { 0f, 0f }, 2), b.Initializer("var", new[] { 1f, 1f }, 2) }, NodeAttribute.Float("momentum", 0.8f));
+        var y = b.Node("Gemm", new[] { bn, b.Initializer("w", RandomTensors.Normal(1, 0.5f, 3, 2)), b.Initializer("c", new float[3], 3) }, NodeAttribute.Int("transB", 1));
+        b.Output(y, DataType.Float, "batch", 3);
+        var model = b.Build();
+        // Channel 0 has mean 3 and (biased) variance 4; channel 1 mean -1, variance 1.
+        var input = Tensor.FromArray(new[] { 1f, -2f, 5f, 0f, 1f, -2f, 5f, 0f }, 4, 2);
+        var trainer = new Trainer(model, new Sgd(0.01f), new SoftmaxCrossEntropyLoss());
+        trainer.Step(input, new LossTarget(new long[] { 0, 1, 2, 0 }, null));
+        var mean = model.Graph.Initializers["mean"].Floats;
+        var variance = model.Graph.Initializers["var"].Floats;
+        Assert.AreEqual(0.2 * 3, mean[0], 1e-5);
+        Assert.AreEqual(0.2 * -1, mean[1], 1e-5);
+        Assert.AreEqual(0.8 + 0.2 * 4, variance[0], 1e-5);
+        Assert.AreEqual(0.8 + 0.2 * 1, variance[1], 1e-5);
+        CollectionAssert.DoesNotContain(trainer.Parameters.ToArray(), "mean");
+    }
 }
