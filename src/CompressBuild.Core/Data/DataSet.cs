@@ -108,7 +108,7 @@ public sealed class DataSet
         if (t.DataType == DataType.Float && scale == 1.0) return t;
         var r = Tensor.Allocate(DataType.Float, t.Shape);
         var d = r.Floats;
-        if (t.Data is byte[] b)
+        if (t.DataType == DataType.UInt8 && t.Data is byte[] b)
         {
             float s = (float)scale;
             for (int i = 0; i < d.Length; i++) d[i] = b[i] * s;

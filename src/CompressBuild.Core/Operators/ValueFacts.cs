@@ -37,13 +37,13 @@ internal sealed class ValueFacts
     public static Dim[]? ElementsOf(Tensor t)
     {
         if (t.Rank > 1 || t.Length > 64) return null;
-        if (t.Data is long[] l)
+        if (t.DataType == DataType.Int64 && t.Data is long[] l)
         {
             var r = new Dim[l.Length];
             for (int i = 0; i < l.Length; i++) r[i] = Dim.Of(l[i]);
             return r;
         }
-        if (t.Data is int[] a)
+        if (t.DataType == DataType.Int32 && t.Data is int[] a)
         {
             var r = new Dim[a.Length];
             for (int i = 0; i < a.Length; i++) r[i] = Dim.Of(a[i]);

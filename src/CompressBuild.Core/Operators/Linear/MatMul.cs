@@ -46,14 +46,15 @@ internal sealed class MatMul : OpKernel
         var y = ctx.Output(0);
         var p = PlanFor(a.Shape, b.Shape);
         int threads = ctx.Options.MaxDegreeOfParallelism;
-        switch (a.Data)
+        // Dispatch on DataType: the CLR lets byte[] match sbyte[] (and uint[] int[], ...).
+        switch (a.DataType)
         {
-            case float[] af: MultiplyFloat(p, af, b.Floats, y.Floats, threads); break;
-            case double[] ad: MultiplyGeneric(p, ad, b.ArrayOf<double>(), y.ArrayOf<double>()); break;
-            case int[] ai: MultiplyGeneric(p, ai, b.ArrayOf<int>(), y.ArrayOf<int>()); break;
-            case long[] al: MultiplyGeneric(p, al, b.ArrayOf<long>(), y.ArrayOf<long>()); break;
-            case uint[] au: MultiplyGeneric(p, au, b.ArrayOf<uint>(), y.ArrayOf<uint>()); break;
-            case ulong[] aul: MultiplyGeneric(p, aul, b.ArrayOf<ulong>(), y.ArrayOf<ulong>()); break;
+            case DataType.Float: { var af = a.ArrayOf<float>(); MultiplyFloat(p, af, b.Floats, y.Floats, threads); break; }
+            case DataType.Double: { var ad = a.ArrayOf<double>(); MultiplyGeneric(p, ad, b.ArrayOf<double>(), y.ArrayOf<double>()); break; }
+            case DataType.Int32: { var ai = a.ArrayOf<int>(); MultiplyGeneric(p, ai, b.ArrayOf<int>(), y.ArrayOf<int>()); break; }
+            case DataType.Int64: { var al = a.ArrayOf<long>(); MultiplyGeneric(p, al, b.ArrayOf<long>(), y.ArrayOf<long>()); break; }
+            case DataType.UInt32: { var au = a.ArrayOf<uint>(); MultiplyGeneric(p, au, b.ArrayOf<uint>(), y.ArrayOf<uint>()); break; }
+            case DataType.UInt64: { var aul = a.ArrayOf<ulong>(); MultiplyGeneric(p, aul, b.ArrayOf<ulong>(), y.ArrayOf<ulong>()); break; }
             default: throw TypeError(a.DataType);
         }
     }

@@ -47,18 +47,19 @@ internal sealed class ArgMax : OpKernel
         var y = ctx.Output(0).ArrayOf<long>();
         if (y.Length == 0) return;
         if (n == 0) throw ShapeError($"ArgMax over axis {_axis} of length 0 has no answer");
-        switch (x.Data)
+        // Dispatch on DataType: the CLR lets byte[] match sbyte[] (and uint[] int[], ...).
+        switch (x.DataType)
         {
-            case float[] a: Run(a, y, outer, n, inner); break;
-            case double[] a: Run(a, y, outer, n, inner); break;
-            case int[] a: Run(a, y, outer, n, inner); break;
-            case long[] a: Run(a, y, outer, n, inner); break;
-            case uint[] a: Run(a, y, outer, n, inner); break;
-            case ulong[] a: Run(a, y, outer, n, inner); break;
-            case sbyte[] a: Run(a, y, outer, n, inner); break;
-            case byte[] a: Run(a, y, outer, n, inner); break;
-            case short[] a: Run(a, y, outer, n, inner); break;
-            case ushort[] a: Run(a, y, outer, n, inner); break;
+            case DataType.Float: { var a = x.ArrayOf<float>(); Run(a, y, outer, n, inner); break; }
+            case DataType.Double: { var a = x.ArrayOf<double>(); Run(a, y, outer, n, inner); break; }
+            case DataType.Int32: { var a = x.ArrayOf<int>(); Run(a, y, outer, n, inner); break; }
+            case DataType.Int64: { var a = x.ArrayOf<long>(); Run(a, y, outer, n, inner); break; }
+            case DataType.UInt32: { var a = x.ArrayOf<uint>(); Run(a, y, outer, n, inner); break; }
+            case DataType.UInt64: { var a = x.ArrayOf<ulong>(); Run(a, y, outer, n, inner); break; }
+            case DataType.Int8: { var a = x.ArrayOf<sbyte>(); Run(a, y, outer, n, inner); break; }
+            case DataType.UInt8: { var a = x.ArrayOf<byte>(); Run(a, y, outer, n, inner); break; }
+            case DataType.Int16: { var a = x.ArrayOf<short>(); Run(a, y, outer, n, inner); break; }
+            case DataType.UInt16: { var a = x.ArrayOf<ushort>(); Run(a, y, outer, n, inner); break; }
             default: throw TypeError(x.DataType);
         }
     }

@@ -63,16 +63,17 @@ internal abstract class ReduceKernel : OpKernel
         }
         var y = ctx.Output(0);
         int threads = ctx.Options.MaxDegreeOfParallelism;
-        switch (x.Data)
+        // Dispatch on DataType: the CLR lets byte[] match sbyte[] (and uint[] int[], ...).
+        switch (x.DataType)
         {
-            case float[] a: Compute(a, x.Shape, reduced, y.ArrayOf<float>(), threads); break;
-            case double[] a: Compute(a, x.Shape, reduced, y.ArrayOf<double>(), threads); break;
-            case int[] a: Compute(a, x.Shape, reduced, y.ArrayOf<int>(), threads); break;
-            case long[] a: Compute(a, x.Shape, reduced, y.ArrayOf<long>(), threads); break;
-            case uint[] a: Compute(a, x.Shape, reduced, y.ArrayOf<uint>(), threads); break;
-            case ulong[] a: Compute(a, x.Shape, reduced, y.ArrayOf<ulong>(), threads); break;
-            case sbyte[] a: Compute(a, x.Shape, reduced, y.ArrayOf<sbyte>(), threads); break;
-            case byte[] a: Compute(a, x.Shape, reduced, y.ArrayOf<byte>(), threads); break;
+            case DataType.Float: { var a = x.ArrayOf<float>(); Compute(a, x.Shape, reduced, y.ArrayOf<float>(), threads); break; }
+            case DataType.Double: { var a = x.ArrayOf<double>(); Compute(a, x.Shape, reduced, y.ArrayOf<double>(), threads); break; }
+            case DataType.Int32: { var a = x.ArrayOf<int>(); Compute(a, x.Shape, reduced, y.ArrayOf<int>(), threads); break; }
+            case DataType.Int64: { var a = x.ArrayOf<long>(); Compute(a, x.Shape, reduced, y.ArrayOf<long>(), threads); break; }
+            case DataType.UInt32: { var a = x.ArrayOf<uint>(); Compute(a, x.Shape, reduced, y.ArrayOf<uint>(), threads); break; }
+            case DataType.UInt64: { var a = x.ArrayOf<ulong>(); Compute(a, x.Shape, reduced, y.ArrayOf<ulong>(), threads); break; }
+            case DataType.Int8: { var a = x.ArrayOf<sbyte>(); Compute(a, x.Shape, reduced, y.ArrayOf<sbyte>(), threads); break; }
+            case DataType.UInt8: { var a = x.ArrayOf<byte>(); Compute(a, x.Shape, reduced, y.ArrayOf<byte>(), threads); break; }
             default: throw TypeError(x.DataType);
         }
     }
