@@ -18,9 +18,13 @@ internal static class GraphEdits
     public static bool OnlyFeeds(Graph graph, string value, Node consumer) =>
         !graph.IsOutput(value) && graph.Nodes.All(n => n == consumer || !n.Inputs.Contains(value));
 
-    /// <summary>The constant tensor behind a value (an initializer), or null.</summary>
+    /// <summary>
+    /// The constant tensor behind a value (an initializer), or null. Graph inputs that also have an
+    /// initializer (every weight in IR &lt; 4 exports) count as constants: a compressed predictor has
+    /// no way to override them.
+    /// </summary>
     public static Tensor? Constant(Graph graph, string value) =>
-        value.Length > 0 && graph.Initializers.TryGetValue(value, out var t) && !graph.Inputs.Exists(i => i.Name == value) ? t : null;
+        value.Length > 0 && graph.Initializers.TryGetValue(value, out var t) ? t : null;
 
     /// <summary>Adds an initializer under a fresh name derived from <paramref name="hint"/>; returns the name.</summary>
     public static string AddInitializer(Graph graph, string hint, Tensor value)

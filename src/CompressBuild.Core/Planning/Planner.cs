@@ -79,7 +79,7 @@ public static class Planner
         string where = model.DisplayName;
         var shapes = ShapeInference.Run(model, strict: true);
         var nodes = graph.TopologicalOrder(where);
-        bool IsConstant(string v) => v.Length > 0 && graph.Initializers.ContainsKey(v) && !graph.Inputs.Exists(i => i.Name == v);
+        bool IsConstant(string v) => v.Length > 0 && graph.Initializers.ContainsKey(v);
         int Consumers(string v) => nodes.Count(n => n.Inputs.Contains(v)) + (graph.IsOutput(v) ? 1 : 0);
 
         // 1. Fuse a Relu into the layer before it when the layer's output feeds only the Relu.

@@ -145,18 +145,49 @@ public sealed class PassTests
     }
 
     [TestMethod]
-    [DataRow("test_BatchNorm2d_eval")]
-    [DataRow("test_BatchNorm1d_3d_input_eval")]
-    [DataRow("test_Conv2d_depthwise_padded")]
-    [DataRow("test_operator_view")]
-    public void OptimizePipeline_KeepsPyTorchExportedSuiteModels_Equivalent(string test)
+    [DataRow("lenet5.onnx")]
+    [DataRow("lenet300.onnx")]
+    public void OptimizePipeline_KeepsTheSharedPyTorchModels_EquivalentInOnnxRuntime(string file)
     {
-        string root = TestData.RequireOnnxSuite();
-        string dir = new[] { "pytorch-converted", "pytorch-operator" }.Select(f => Path.Combine(root, f, test)).First(Directory.Exists);
-        var before = OnnxModel.Load(Path.Combine(dir, "model.onnx"));
-        var after = OnnxModel.Load(Path.Combine(dir, "model.onnx"));
+        var before = OnnxModel.Load(TestData.Model(file));
+        var after = OnnxModel.Load(TestData.Model(file));
         PassPipeline.Optimize().Run(after);
-        var input = CompressBuild.Onnx.DataFiles.TensorFile.Read(Path.Combine(dir, "test_data_set_0", "input_0.pb"));
-        AssertSameOutputsInOnnxRuntime(before, after, input, 1e-4, 1e-5);
+        AssertSameOutputsInOnnxRuntime(before, after, RandomTensors.Uniform(13, 0f, 1f, 3, 1, 28, 28), 1e-5, 1e-5);
+    }
+
+    [TestMethod]
+    public void OptimizePipeline_KeepsEveryPyTorchSuiteModel_MatchingTheSuitesExpectedOutputs()
+    {
+        // ONNX Runtime cannot run these opset-6 exports; the suite's expected outputs are the reference.
+        string root = TestData.RequireOnnxSuite();
+        int checkedModels = 0;
+        var failures = new List<string>();
+        foreach (var folder in new[] { "pytorch-converted", "pytorch-operator" })
+        {
+            foreach (var dir in Directory.GetDirectories(Path.Combine(root, folder)).OrderBy(d => d, StringComparer.Ordinal))
+            {
+                Model model;
+                try
+                {
+                    model = OnnxModel.Load(Path.Combine(dir, "model.onnx"));
+                    if (model.Graph.Nodes.Any(n => !CompressBuild.Core.Operators.OperatorRegistry.IsSupported(n, model.Opset))) continue;
+                    PassPipeline.Optimize().Run(model);
+                }
+                catch (CompressBuildException e)
+                {
+                    failures.Add($"{Path.GetFileName(dir)}: {e.Message}");
+                    continue;
+                }
+                var set = Path.Combine(dir, "test_data_set_0");
+                var inputs = Directory.GetFiles(set, "input_*.pb").OrderBy(f => f, StringComparer.Ordinal).Select(CompressBuild.Onnx.DataFiles.TensorFile.Read).ToArray();
+                var expected = Directory.GetFiles(set, "output_*.pb").OrderBy(f => f, StringComparer.Ordinal).Select(CompressBuild.Onnx.DataFiles.TensorFile.Read).ToArray();
+                var outputs = new CompressBuild.Core.Execution.Executor(model).Run(inputs);
+                for (int i = 0; i < expected.Length; i++)
+                    if (Numerics.Compare(expected[i], outputs[i], 1e-3, 1e-5) is { } problem) failures.Add($"{Path.GetFileName(dir)} output {i}: {problem}");
+                checkedModels++;
+            }
+        }
+        Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+        Assert.IsTrue(checkedModels > 100, $"only {checkedModels} models checked");
     }
 }
