@@ -338,11 +338,12 @@ internal static class ConvKernels
     /// <summary>Per-chunk scratch: block size, threads left for the GEMMs, column and row buffers.</summary>
     private sealed record Scratch(int Block, int Inner, float[]? Columns, float[]? Rows);
 
-    // Splits the batch into at most `threads` chunks; a chunk gets the threads left over for its GEMMs.
+    // Splits the batch into Parallelism's chunks (fixed by the work, not the thread count, so sums
+    // per chunk are reproducible); a chunk gets the threads left over for its GEMMs.
     private static void ForEachChunk(ConvProblem p, int threads, Action<int, int, Scratch> chunk)
     {
-        int chunks = Math.Max(1, Math.Min(threads, p.Batch));
-        int inner = Math.Max(1, threads / chunks);
+        int chunks = Math.Max(1, Parallelism.ChunkCount(p.Batch, p.CostPerSample));
+        int inner = Math.Max(1, threads / Math.Min(chunks, Math.Max(threads, 1)));
         int size = p.Geometry.OutSize;
         int block = p.Pointwise ? 1 : Math.Clamp(BlockElements / Math.Max(1, p.ColRows * size), 1, (p.Batch + chunks - 1) / chunks);
         Parallelism.For(p.Batch, threads, p.CostPerSample, (n0, n1) =>

@@ -108,4 +108,26 @@ public sealed class TrainerTests
         Assert.AreEqual(0.8 + 0.2 * 1, variance[1], 1e-5);
         CollectionAssert.DoesNotContain(trainer.Parameters.ToArray(), "mean");
     }
+
+    [TestMethod]
+    public void TrainingLeNet5_GivesByteIdenticalWeights_WhateverTheThreadCount()
+    {
+        // Determinism across machines: reductions must not depend on how many cores run them.
+        var x = RandomTensors.Uniform(21, 0f, 1f, 64, 1, 28, 28);
+        var labels = Enumerable.Range(0, 64).Select(i => (long)(i % 10)).ToArray();
+        float[][] Train(int threads)
+        {
+            var model = OnnxModel.Load(TestData.Model("lenet5.onnx"));
+            var trainer = new Trainer(model, new Adam(1e-3f), new SoftmaxCrossEntropyLoss(), seed: 5) { MaxDegreeOfParallelism = threads };
+            trainer.TrainEpoch(new DataSet(x, labels), 32, 0);
+            return trainer.Parameters.Select(p => model.Graph.Initializers[p].Floats).ToArray();
+        }
+        var one = Train(1);
+        foreach (int threads in new[] { 2, 3, 8 })
+        {
+            var other = Train(threads);
+            for (int p = 0; p < one.Length; p++)
+                CollectionAssert.AreEqual(one[p], other[p], $"parameter {p} differs with {threads} threads");
+        }
+    }
 }
