@@ -32,6 +32,20 @@ public sealed class CommandTests
     }
 
     [TestMethod]
+    public void Run_TakesAllTenThousandTestImagesInOneBatchedNpy_AndGivesPyTorchsTop1()
+    {
+        var (images, labels) = TestData.FashionMnistTest();
+        string dir = TestData.TempDirectory("run10k");
+        string input = Path.Combine(dir, "t10k.npy");
+        NpyFile.Write(input, images);
+        var (exit, _, stderr) = Cli.Run("run", TestData.Model("lenet5.onnx"), "--input", input, "--out", dir);
+        Assert.AreEqual(0, exit, stderr);
+        var logits = TensorFile.Read(Path.Combine(dir, "output_0.pb"));
+        CollectionAssert.AreEqual(new[] { 10000, 10 }, logits.Shape);
+        Assert.AreEqual(0.8947, Numerics.Top1(logits, labels), 0.00005);
+    }
+
+    [TestMethod]
     public void Run_AcceptsTensorProtoInputs()
     {
         string dir = TestData.TempDirectory("runpb");
