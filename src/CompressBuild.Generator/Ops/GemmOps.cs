@@ -1,0 +1,106 @@
+using System.Linq;
+
+namespace CompressBuild.Generator.Ops
+{
+    /// <summary>Gemm and MatMul → <c>CompressBuild.Runtime.Gemm</c>.</summary>
+    internal static class GemmOps
+    {
+        private const string R = StepLowering.Runtime;
+
+        /// <summary>Gemm: transA/transB, alpha/beta, C broadcast, fused Relu, B in fp32/fp16/int8.</summary>
+        public static StepLowering Gemm(StepInfo s)
+        {
+            s.AllowOnly("alpha", "beta", "transA", "transB", "broadcast");
+            s.RequireFloat(0, 2);
+            var a = s.InShape(0);
+            var b = s.InShape(1);
+            var y = s.OutShape(0);
+            if (a.Length != 2 || b.Length != 2) throw s.Unsupported($"A {Lit.Shape(a)} and B {Lit.Shape(b)} must be 2-D");
+            bool ta = s.Int("transA", 0) != 0, tb = s.Int("transB", 0) != 0;
+            int m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
+            int n = tb ? b[0] : b[1], kb = tb ? b[1] : b[0];
+            if (k != kb || y.Length != 2 || y[0] != m || y[1] != n)
+                throw s.Unsupported($"shapes A {Lit.Shape(a)}, B {Lit.Shape(b)}, Y {Lit.Shape(y)} do not agree");
+            float alpha = s.Float("alpha", 1f), beta = s.Float("beta", 1f);
+            bool hasC = s.HasInput(2) && beta != 0f;
+            int cRow = 0, cCol = 0;
+            string c = "default";
+            if (hasC)
+            {
+                var cs = s.InShape(2);
+                (cRow, cCol) = CStrides(s, cs, m, n);
+                c = s.FloatInput(2, Lit.Product(cs));
+            }
+            var w = s.WeightInput(1, (long)k * n);
+            bool perColumn = ScalePerColumn(s, w, tb ? 0 : 1);
+            bool relu = s.FusedRelu;
+            return new StepLowering($"Gemm {Lit.Shape(a)} x {Lit.Shape(b)}{(ta ? "ᵀA" : "")}{(tb ? " (B transposed)" : "")} -> {Lit.Shape(y)}, weights {w.Format}{(relu ? ", Relu" : "")}")
+                .Shape("IGemmShape")
+                .Int("M", m).Int("N", n).Int("K", k)
+                .Bool("TransA", ta).Bool("TransB", tb)
+                .Float("Alpha", alpha).Float("Beta", beta)
+                .Bool("HasC", hasC).Int("CRowStride", cRow).Int("CColStride", cCol)
+                .Bool("ScalePerColumn", perColumn).Bool("Relu", relu)
+                .Call($"{R}Gemm.Run<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, (long)m * k)}, {w.Bytes}, {w.Scales}, {c}, {s.FloatOutput(0, (long)m * n)});");
+        }
+
+        /// <summary>MatMul: 2-D, 1-D promotion, batched with one shared side; fused Relu; B in fp32/fp16/int8.</summary>
+        public static StepLowering MatMul(StepInfo s)
+        {
+            s.AllowOnly();
+            s.RequireFloat(0);
+            var a = s.InShape(0);
+            var b = s.InShape(1);
+            var y = s.OutShape(0);
+            if (a.Length == 0 || b.Length == 0) throw s.Unsupported("scalar operands are not valid for MatMul");
+            var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
+            var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
+            int m = a2[a2.Length - 2], k = a2[a2.Length - 1], n = b2[b2.Length - 1];
+            if (b2[b2.Length - 2] != k) throw s.Unsupported($"A {Lit.Shape(a)} and B {Lit.Shape(b)} do not agree on K");
+            var batchA = a2.Take(a2.Length - 2).ToArray();
+            var batchB = b2.Take(b2.Length - 2).ToArray();
+            long pa = Lit.Product(batchA), pb = Lit.Product(batchB);
+            long batch = System.Math.Max(pa, pb);
+            if (pa != 1 && pb != 1)
+            {
+                int rank = System.Math.Max(batchA.Length, batchB.Length);
+                var padA = Enumerable.Repeat(1, rank - batchA.Length).Concat(batchA).ToArray();
+                var padB = Enumerable.Repeat(1, rank - batchB.Length).Concat(batchB).ToArray();
+                if (!padA.SequenceEqual(padB))
+                    throw s.Unsupported($"batch broadcasting between A {Lit.Shape(a)} and B {Lit.Shape(b)} (only equal batch shapes or one shared side)");
+            }
+            if (Lit.Product(y) != batch * m * n) throw s.Unsupported($"output {Lit.Shape(y)} does not match A {Lit.Shape(a)} x B {Lit.Shape(b)}");
+            var w = s.WeightInput(1, pb * k * n);
+            bool perColumn = w.Format == "Q8" && b.Length == 2 && ScalePerColumn(s, w, 1);
+            if (w.Format == "Q8" && !perColumn && w.Axis >= 0) throw s.Unsupported($"int8 scales along axis {w.Axis} of B {Lit.Shape(b)}");
+            bool relu = s.FusedRelu;
+            return new StepLowering($"MatMul {Lit.Shape(a)} x {Lit.Shape(b)} -> {Lit.Shape(y)}, weights {w.Format}{(relu ? ", Relu" : "")}")
+                .Shape("IMatMulShape")
+                .Int("M", m).Int("N", n).Int("K", k)
+                .Bool("TransA", false).Bool("TransB", false)
+                .Float("Alpha", 1f).Float("Beta", 0f)
+                .Bool("HasC", false).Int("CRowStride", 0).Int("CColStride", 0)
+                .Bool("ScalePerColumn", perColumn).Bool("Relu", relu)
+                .Int("Batch", batch).Int("AStride", pa == 1 ? 0 : (long)m * k).Int("BStride", pb == 1 ? 0 : (long)k * n)
+                .Call($"{R}Gemm.MatMul<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, pa * m * k)}, {w.Bytes}, {w.Scales}, {s.FloatOutput(0, batch * m * n)});");
+        }
+
+        /// <summary>Element strides of C for Y[i,j] given C's unidirectional broadcast shape.</summary>
+        private static (int Row, int Col) CStrides(StepInfo s, int[] c, int m, int n)
+        {
+            int rows = c.Length >= 2 ? c[c.Length - 2] : 1;
+            int cols = c.Length >= 1 ? c[c.Length - 1] : 1;
+            if (c.Length > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
+                throw s.Unsupported($"C {Lit.Shape(c)} does not broadcast to [{m},{n}]");
+            return (rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
+        }
+
+        /// <summary>For int8 weights: true when the scales run along Y's columns; false for one scale.</summary>
+        private static bool ScalePerColumn(StepInfo s, WeightOperand w, int columnAxis)
+        {
+            if (w.Format != "Q8" || w.Axis < 0) return false;
+            if (w.Axis == columnAxis) return true;
+            throw s.Unsupported($"int8 weights with scales along axis {w.Axis} (only along the output channels, axis {columnAxis}, or one scale)");
+        }
+    }
+}

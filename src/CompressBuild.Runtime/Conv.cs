@@ -1,0 +1,377 @@
+namespace CompressBuild.Runtime;
+
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+/// <summary>
+/// Compile-time facts of one 2-D convolution step (NCHW, one sample). Weights are
+/// <c>[OutChannels, InChannels / Groups, KernelHeight, KernelWidth]</c>. The generator emits one
+/// struct per step; the JIT folds every member into the kernel's loops.
+/// </summary>
+internal interface IConvShape
+{
+    /// <summary>C.</summary>
+    static abstract int InChannels { get; }
+
+    /// <summary>H.</summary>
+    static abstract int InHeight { get; }
+
+    /// <summary>W.</summary>
+    static abstract int InWidth { get; }
+
+    /// <summary>M (output channels).</summary>
+    static abstract int OutChannels { get; }
+
+    /// <summary>Output height.</summary>
+    static abstract int OutHeight { get; }
+
+    /// <summary>Output width.</summary>
+    static abstract int OutWidth { get; }
+
+    /// <summary>Kernel height.</summary>
+    static abstract int KernelHeight { get; }
+
+    /// <summary>Kernel width.</summary>
+    static abstract int KernelWidth { get; }
+
+    /// <summary>Vertical stride.</summary>
+    static abstract int StrideHeight { get; }
+
+    /// <summary>Horizontal stride.</summary>
+    static abstract int StrideWidth { get; }
+
+    /// <summary>Vertical dilation.</summary>
+    static abstract int DilationHeight { get; }
+
+    /// <summary>Horizontal dilation.</summary>
+    static abstract int DilationWidth { get; }
+
+    /// <summary>Zero rows before the input.</summary>
+    static abstract int PadTop { get; }
+
+    /// <summary>Zero columns before the input.</summary>
+    static abstract int PadLeft { get; }
+
+    /// <summary>Groups (InChannels for depthwise).</summary>
+    static abstract int Groups { get; }
+
+    /// <summary>True when there is a bias input.</summary>
+    static abstract bool HasBias { get; }
+
+    /// <summary>For quantized weights: one scale per output channel (true) or one for all (false).</summary>
+    static abstract bool ScalePerChannel { get; }
+
+    /// <summary>Fused Relu.</summary>
+    static abstract bool Relu { get; }
+}
+
+/// <summary>
+/// 2-D convolution, direct and register-blocked: output pixels run along vector lanes; each inner
+/// loop computes four output channels × two vectors (or one/two channels × four vectors) of pixels,
+/// eight independent FMA accumulators, with the weights broadcast from the blob.
+/// </summary>
+/// <remarks>
+/// The input is first staged into scratch with its zero padding materialized and, for horizontal
+/// stride s &gt; 1, each row split into s phases (columns j ≡ p mod s together), so every tap of every
+/// stride reads contiguous vectors. With stride 1 the output is computed over the flattened padded
+/// plane (rows of the padded width; the few columns past the output width are discarded), which keeps
+/// the lanes busy on narrow images. Results go to an output staging area and are compacted into Y.
+/// fp16 and int8 weights are dequantized per 4-channel block into a small float panel (scale folded
+/// in); fp32 weights are read straight from the blob. Scratch size: <see cref="ScratchFloats{TShape}"/>.
+/// </remarks>
+internal static class Conv
+{
+    /// <summary>Zeroed floats after each staging area, so whole-vector reads and writes past the last useful element stay inside scratch.</summary>
+    public const int Slack = 64;
+
+    /// <summary>Output channels computed together.</summary>
+    public const int ChannelBlock = 4;
+
+    /// <summary>Floats of scratch the step needs (the generator reserves this in the arena; it mirrors the formula, and every call checks it).</summary>
+    public static int ScratchFloats<T>() where T : struct, IConvShape =>
+        InputStagingFloats<T>() + T.OutChannels * OutPlane<T>() + ChannelBlock * (T.InChannels / T.Groups) * T.KernelHeight * T.KernelWidth;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PaddedHeight<T>() where T : struct, IConvShape => (T.OutHeight - 1) * T.StrideHeight + (T.KernelHeight - 1) * T.DilationHeight + 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PaddedWidth<T>() where T : struct, IConvShape => (T.OutWidth - 1) * T.StrideWidth + (T.KernelWidth - 1) * T.DilationWidth + 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Flat<T>() where T : struct, IConvShape => T.StrideHeight == 1 && T.StrideWidth == 1;
+
+    /// <summary>Elements per phase of a staged row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PhaseWidth<T>() where T : struct, IConvShape => (PaddedWidth<T>() + T.StrideWidth - 1) / T.StrideWidth;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RowLength<T>() where T : struct, IConvShape => T.StrideWidth * PhaseWidth<T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InPlane<T>() where T : struct, IConvShape => PaddedHeight<T>() * RowLength<T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InputStagingFloats<T>() where T : struct, IConvShape => T.InChannels * InPlane<T>() + Slack;
+
+    /// <summary>Output staging: distance between output rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OutPitch<T>() where T : struct, IConvShape => Flat<T>() ? RowLength<T>() : (T.OutWidth + Slack - 1) / Slack * Slack;
+
+    /// <summary>Output staging: distance between output channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OutPlane<T>() where T : struct, IConvShape => T.OutHeight * OutPitch<T>() + Slack;
+
+    /// <summary>Input staging: offset of kernel column <paramref name="kw"/> within a staged row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint TapOffset<T>(int kw) where T : struct, IConvShape
+    {
+        int col = kw * T.DilationWidth;
+        return T.StrideWidth == 1 ? col : col % T.StrideWidth * PhaseWidth<T>() + col / T.StrideWidth;
+    }
+
+    /// <summary>Runs one Conv step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch)
+        where TShape : struct, IConvShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int icg = TShape.InChannels / TShape.Groups, ocg = TShape.OutChannels / TShape.Groups;
+        int ickk = icg * TShape.KernelHeight * TShape.KernelWidth;
+        Guard.Length(x.Length, (long)TShape.InChannels * TShape.InHeight * TShape.InWidth, "Conv X");
+        WeightReader.RequireBytes<TW>(w, (long)TShape.OutChannels * ickk, "Conv W");
+        if (TW.HasScales) Guard.Length(scales.Length, TShape.ScalePerChannel ? TShape.OutChannels : 1, "Conv scales");
+        if (TShape.HasBias) Guard.Length(bias.Length, TShape.OutChannels, "Conv B");
+        Guard.Length(y.Length, (long)TShape.OutChannels * TShape.OutHeight * TShape.OutWidth, "Conv Y");
+        Guard.Length(scratch.Length, ScratchFloats<TShape>(), "Conv scratch");
+
+        ref float staged = ref MemoryMarshal.GetReference(scratch);
+        ref float outStaged = ref Unsafe.Add(ref staged, InputStagingFloats<TShape>());
+        ref float panel = ref Unsafe.Add(ref outStaged, (nint)TShape.OutChannels * OutPlane<TShape>());
+        StageInput<TShape, TSimd, TVec>(ref MemoryMarshal.GetReference(x), ref staged);
+        Rows.Clear<TSimd, TVec>(ref Unsafe.Add(ref staged, (nint)TShape.InChannels * InPlane<TShape>()), Slack);
+
+        ref byte wb = ref MemoryMarshal.GetReference(w);
+        ref float sc = ref MemoryMarshal.GetReference(scales);
+        ref float bs = ref MemoryMarshal.GetReference(bias);
+        for (int g = 0; g < TShape.Groups; g++)
+        {
+            ref float inG = ref Unsafe.Add(ref staged, (nint)g * icg * InPlane<TShape>());
+            int ob = 0;
+            for (; ob <= ocg - ChannelBlock; ob += ChannelBlock)
+                Block<TShape, TW, TSimd, TVec, Four>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel);
+            switch (ocg - ob)
+            {
+                case 3: Block<TShape, TW, TSimd, TVec, Three>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel); break;
+                case 2: Block<TShape, TW, TSimd, TVec, Two>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel); break;
+                case 1: Block<TShape, TW, TSimd, TVec, One>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel); break;
+            }
+        }
+
+        // Compact the staged rows into Y.
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        int ow = TShape.OutWidth;
+        for (int oc = 0; oc < TShape.OutChannels; oc++)
+            for (int oh = 0; oh < TShape.OutHeight; oh++)
+                Rows.Copy<TSimd, TVec>(ref Unsafe.Add(ref outStaged, (nint)oc * OutPlane<TShape>() + (nint)oh * OutPitch<TShape>()),
+                    ref Unsafe.Add(ref y0, ((nint)oc * TShape.OutHeight + oh) * ow), ow);
+    }
+
+    /// <summary>Copies X into the padded (and, for stride &gt; 1, phase-split) staging planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StageInput<T, TSimd, TVec>(ref float x, ref float staged) where T : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int hp = PaddedHeight<T>(), wp = PaddedWidth<T>(), lrow = RowLength<T>(), wq = PhaseWidth<T>();
+        for (int c = 0; c < T.InChannels; c++)
+        {
+            ref float plane = ref Unsafe.Add(ref staged, (nint)c * InPlane<T>());
+            ref float xPlane = ref Unsafe.Add(ref x, (nint)c * T.InHeight * T.InWidth);
+            for (int r = 0; r < hp; r++)
+            {
+                ref float row = ref Unsafe.Add(ref plane, (nint)r * lrow);
+                int ih = r - T.PadTop;
+                if ((uint)ih >= (uint)T.InHeight)
+                {
+                    Rows.Clear<TSimd, TVec>(ref row, lrow);
+                    continue;
+                }
+                ref float xRow = ref Unsafe.Add(ref xPlane, (nint)ih * T.InWidth);
+                if (T.StrideWidth == 1)
+                {
+                    int left = Math.Min(T.PadLeft, lrow);
+                    int count = Math.Max(0, Math.Min(T.InWidth, lrow - T.PadLeft));
+                    if (left > 0) Rows.Clear<TSimd, TVec>(ref row, left);
+                    if (count > 0) Rows.Copy<TSimd, TVec>(ref xRow, ref Unsafe.Add(ref row, left), count);
+                    if (lrow - left - count > 0) Rows.Clear<TSimd, TVec>(ref Unsafe.Add(ref row, left + count), lrow - left - count);
+                }
+                else
+                {
+                    for (int ph = 0; ph < T.StrideWidth; ph++)
+                        for (int i = 0; i < wq; i++)
+                        {
+                            int j = i * T.StrideWidth + ph;
+                            int iw = j - T.PadLeft;
+                            Unsafe.Add(ref row, ph * wq + i) = j < wp && (uint)iw < (uint)T.InWidth ? Unsafe.Add(ref xRow, iw) : 0f;
+                        }
+                }
+            }
+        }
+    }
+
+    /// <summary>All output pixels of <typeparamref name="TCount"/> (1-4) channels starting at <paramref name="oc0"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block<TShape, TW, TSimd, TVec, TCount>(int oc0, ref float inG, ref byte wb, ref float scales, ref float bias, ref float outStaged, ref float panel)
+        where TShape : struct, IConvShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct where TCount : struct, IConstant
+    {
+        int count = TCount.Value;
+        int ickk = TShape.InChannels / TShape.Groups * TShape.KernelHeight * TShape.KernelWidth;
+        ref float wf = ref panel;
+        if (typeof(TW) == typeof(F32))
+        {
+            wf = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref wb, (nint)oc0 * ickk * 4));
+        }
+        else
+        {
+            for (int j = 0; j < count; j++)
+            {
+                float s = TW.HasScales ? (TShape.ScalePerChannel ? Unsafe.Add(ref scales, oc0 + j) : scales) : 1f;
+                WeightReader.Dequantize<TW, TSimd, TVec>(ref wb, (nint)(oc0 + j) * ickk, ickk, s, ref Unsafe.Add(ref panel, (nint)j * ickk));
+            }
+        }
+        float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
+        if (TShape.HasBias)
+        {
+            b0 = Unsafe.Add(ref bias, oc0);
+            if (count > 1) b1 = Unsafe.Add(ref bias, oc0 + 1);
+            if (count > 2) b2 = Unsafe.Add(ref bias, oc0 + 2);
+            if (count > 3) b3 = Unsafe.Add(ref bias, oc0 + 3);
+        }
+        ref float o = ref Unsafe.Add(ref outStaged, (nint)oc0 * OutPlane<TShape>());
+        // One or two channels: four pixel vectors keep eight accumulators busy (wide rows only).
+        if (count <= 2 && (Flat<TShape>() || TShape.OutWidth >= 3 * TSimd.Count))
+            Pixels<TShape, TSimd, TVec, TCount, Four>(ref inG, ref wf, ref o, b0, b1, b2, b3);
+        else
+            Pixels<TShape, TSimd, TVec, TCount, Two>(ref inG, ref wf, ref o, b0, b1, b2, b3);
+    }
+
+    /// <summary>Walks the output pixels in tiles of <typeparamref name="TPix"/> vectors (the flat plane, or row by row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pixels<TShape, TSimd, TVec, TCount, TPix>(ref float inG, ref float wf, ref float o, float b0, float b1, float b2, float b3)
+        where TShape : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct where TCount : struct, IConstant where TPix : struct, IConstant
+    {
+        int tile = TPix.Value * TSimd.Count;
+        if (Flat<TShape>())
+        {
+            int len = (TShape.OutHeight - 1) * RowLength<TShape>() + TShape.OutWidth;
+            for (int p = 0; p < len; p += tile)
+                Micro<TShape, TSimd, TVec, TCount, TPix>(ref Unsafe.Add(ref inG, p), ref wf, ref Unsafe.Add(ref o, p), b0, b1, b2, b3);
+        }
+        else
+        {
+            for (int oh = 0; oh < TShape.OutHeight; oh++)
+            {
+                ref float inRow = ref Unsafe.Add(ref inG, (nint)oh * TShape.StrideHeight * RowLength<TShape>());
+                ref float outRow = ref Unsafe.Add(ref o, (nint)oh * OutPitch<TShape>());
+                for (int p = 0; p < TShape.OutWidth; p += tile)
+                    Micro<TShape, TSimd, TVec, TCount, TPix>(ref Unsafe.Add(ref inRow, p), ref wf, ref Unsafe.Add(ref outRow, p), b0, b1, b2, b3);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <typeparamref name="TCount"/> channels × <typeparamref name="TPix"/> vectors of output pixels
+    /// (4×2 or 2×4 / 1×4: up to 8 independent accumulators): every tap loads the pixel vectors once
+    /// and broadcasts one weight per channel.
+    /// </summary>
+    // Too many locals for the JIT to inline: compiled on its own, fully optimized from the first call.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro<TShape, TSimd, TVec, TCount, TPix>(ref float x, ref float w, ref float o, float b0, float b1, float b2, float b3)
+        where TShape : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct where TCount : struct, IConstant where TPix : struct, IConstant
+    {
+        int count = TCount.Value, pix = TPix.Value;
+        int n = TSimd.Count;
+        int ickk = TShape.InChannels / TShape.Groups * TShape.KernelHeight * TShape.KernelWidth;
+        TVec a00 = TSimd.Zero, a01 = TSimd.Zero, a02 = TSimd.Zero, a03 = TSimd.Zero;
+        TVec a10 = TSimd.Zero, a11 = TSimd.Zero, a12 = TSimd.Zero, a13 = TSimd.Zero;
+        TVec a20 = TSimd.Zero, a21 = TSimd.Zero, a30 = TSimd.Zero, a31 = TSimd.Zero;
+        ref float w1 = ref Unsafe.Add(ref w, ickk);
+        ref float w2 = ref Unsafe.Add(ref w, 2 * ickk);
+        ref float w3 = ref Unsafe.Add(ref w, 3 * ickk);
+        nint t = 0;
+        for (int ic = 0; ic < TShape.InChannels / TShape.Groups; ic++)
+        {
+            ref float xc = ref Unsafe.Add(ref x, (nint)ic * InPlane<TShape>());
+            for (int kh = 0; kh < TShape.KernelHeight; kh++)
+            {
+                ref float xr = ref Unsafe.Add(ref xc, (nint)kh * TShape.DilationHeight * RowLength<TShape>());
+                for (int kw = 0; kw < TShape.KernelWidth; kw++, t++)
+                {
+                    nint off = TapOffset<TShape>(kw);
+                    TVec x0 = TSimd.Load(ref xr, off);
+                    TVec x1 = TSimd.Load(ref xr, off + n);
+                    TVec x2 = pix > 2 ? TSimd.Load(ref xr, off + 2 * n) : default;
+                    TVec x3 = pix > 2 ? TSimd.Load(ref xr, off + 3 * n) : default;
+                    TVec v = TSimd.Splat(Unsafe.Add(ref w, t));
+                    a00 = TSimd.MultiplyAdd(x0, v, a00);
+                    a01 = TSimd.MultiplyAdd(x1, v, a01);
+                    if (pix > 2)
+                    {
+                        a02 = TSimd.MultiplyAdd(x2, v, a02);
+                        a03 = TSimd.MultiplyAdd(x3, v, a03);
+                    }
+                    if (count > 1)
+                    {
+                        v = TSimd.Splat(Unsafe.Add(ref w1, t));
+                        a10 = TSimd.MultiplyAdd(x0, v, a10);
+                        a11 = TSimd.MultiplyAdd(x1, v, a11);
+                        if (pix > 2)
+                        {
+                            a12 = TSimd.MultiplyAdd(x2, v, a12);
+                            a13 = TSimd.MultiplyAdd(x3, v, a13);
+                        }
+                    }
+                    if (count > 2)
+                    {
+                        v = TSimd.Splat(Unsafe.Add(ref w2, t));
+                        a20 = TSimd.MultiplyAdd(x0, v, a20);
+                        a21 = TSimd.MultiplyAdd(x1, v, a21);
+                    }
+                    if (count > 3)
+                    {
+                        v = TSimd.Splat(Unsafe.Add(ref w3, t));
+                        a30 = TSimd.MultiplyAdd(x0, v, a30);
+                        a31 = TSimd.MultiplyAdd(x1, v, a31);
+                    }
+                }
+            }
+        }
+        nint plane = OutPlane<TShape>();
+        Store<TShape, TSimd, TVec>(a00, a01, b0, ref o, n);
+        if (pix > 2) Store<TShape, TSimd, TVec>(a02, a03, b0, ref Unsafe.Add(ref o, 2 * n), n);
+        if (count > 1)
+        {
+            Store<TShape, TSimd, TVec>(a10, a11, b1, ref Unsafe.Add(ref o, plane), n);
+            if (pix > 2) Store<TShape, TSimd, TVec>(a12, a13, b1, ref Unsafe.Add(ref o, plane + 2 * n), n);
+        }
+        if (count > 2) Store<TShape, TSimd, TVec>(a20, a21, b2, ref Unsafe.Add(ref o, 2 * plane), n);
+        if (count > 3) Store<TShape, TSimd, TVec>(a30, a31, b3, ref Unsafe.Add(ref o, 3 * plane), n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TShape, TSimd, TVec>(TVec a0, TVec a1, float bias, ref float o, int n)
+        where TShape : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (TShape.HasBias)
+        {
+            TVec b = TSimd.Splat(bias);
+            a0 = TSimd.Add(a0, b);
+            a1 = TSimd.Add(a1, b);
+        }
+        if (TShape.Relu)
+        {
+            a0 = TSimd.Max(a0, TSimd.Zero);
+            a1 = TSimd.Max(a1, TSimd.Zero);
+        }
+        TSimd.Store(a0, ref o, 0);
+        TSimd.Store(a1, ref o, n);
+    }
+}

@@ -1,0 +1,336 @@
+namespace CompressBuild.Runtime;
+
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+/// <summary>
+/// Compile-time facts of one Gemm / MatMul step: <c>Y[M,N] = act(Alpha · A·B · scale + Beta · C)</c>
+/// with A <c>[M,K]</c> (or <c>[K,M]</c> when <see cref="TransA"/>), B <c>[K,N]</c> (or <c>[N,K]</c>
+/// when <see cref="TransB"/>). The generator emits one struct per step; the JIT folds every member.
+/// </summary>
+internal interface IGemmShape
+{
+    /// <summary>Rows of Y.</summary>
+    static abstract int M { get; }
+
+    /// <summary>Columns of Y.</summary>
+    static abstract int N { get; }
+
+    /// <summary>Reduction length.</summary>
+    static abstract int K { get; }
+
+    /// <summary>A is stored <c>[K,M]</c>.</summary>
+    static abstract bool TransA { get; }
+
+    /// <summary>B is stored <c>[N,K]</c>.</summary>
+    static abstract bool TransB { get; }
+
+    /// <summary>Multiplier of A·B.</summary>
+    static abstract float Alpha { get; }
+
+    /// <summary>Multiplier of C.</summary>
+    static abstract float Beta { get; }
+
+    /// <summary>True when there is a C input.</summary>
+    static abstract bool HasC { get; }
+
+    /// <summary>Element stride of C per row of Y (0: broadcast over rows).</summary>
+    static abstract int CRowStride { get; }
+
+    /// <summary>Element stride of C per column of Y (0: broadcast over columns, or 1).</summary>
+    static abstract int CColStride { get; }
+
+    /// <summary>For quantized B: one scale per column of Y (true) or one for all (false).</summary>
+    static abstract bool ScalePerColumn { get; }
+
+    /// <summary>Fused Relu.</summary>
+    static abstract bool Relu { get; }
+}
+
+/// <summary>Compile-time facts of a (batched) MatMul step: batches of <see cref="IGemmShape"/> problems.</summary>
+internal interface IMatMulShape : IGemmShape
+{
+    /// <summary>Number of [M,N] problems.</summary>
+    static abstract int Batch { get; }
+
+    /// <summary>Elements between consecutive A matrices (0: A is shared).</summary>
+    static abstract int AStride { get; }
+
+    /// <summary>Elements between consecutive B matrices (0: B is shared).</summary>
+    static abstract int BStride { get; }
+}
+
+/// <summary>
+/// Gemm and MatMul. B is read in its stored format (fp32, fp16, int8), so weights are dequantized in
+/// registers. Two register-blocked forms: B <c>[K,N]</c> broadcasts elements of A against vectors of
+/// B rows (up to 4 rows × 2 vectors, or 1 row × 4 vectors, of accumulators); B <c>[N,K]</c>
+/// (PyTorch's Linear) takes dot products of A rows with 4 B rows at once, two vectors deep.
+/// </summary>
+internal static class Gemm
+{
+    /// <summary>Runs one Gemm step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, ReadOnlySpan<float> scales, ReadOnlySpan<float> c, Span<float> y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        Check<TShape, TW>(a.Length, 1, b, 1, scales.Length, y.Length, 1);
+        if (TShape.HasC) Guard.Length(c.Length, (long)(TShape.M - 1) * TShape.CRowStride + (long)(TShape.N - 1) * TShape.CColStride + 1, "Gemm C");
+        Core<TShape, TW, TSimd, TVec>(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(scales),
+            ref MemoryMarshal.GetReference(c), ref MemoryMarshal.GetReference(y));
+    }
+
+    /// <summary>Runs one MatMul step (batched; a shared operand has stride 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MatMul<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, ReadOnlySpan<float> scales, Span<float> y)
+        where TShape : struct, IMatMulShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        Check<TShape, TW>(a.Length, TShape.AStride == 0 ? 1 : TShape.Batch, b, TShape.BStride == 0 ? 1 : TShape.Batch, scales.Length, y.Length, TShape.Batch);
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref byte b0 = ref MemoryMarshal.GetReference(b);
+        ref float s0 = ref MemoryMarshal.GetReference(scales);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        for (int p = 0; p < TShape.Batch; p++)
+        {
+            Core<TShape, TW, TSimd, TVec>(ref Unsafe.Add(ref a0, (nint)p * TShape.AStride), ref Unsafe.Add(ref b0, (nint)p * TShape.BStride * TW.ElementBytes),
+                ref s0, ref s0, ref Unsafe.Add(ref y0, (nint)p * TShape.M * TShape.N));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Check<TShape, TW>(int aLength, int aCount, ReadOnlySpan<byte> b, int bCount, int scalesLength, int yLength, int yCount)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat
+    {
+        Guard.Length(aLength, (long)TShape.M * TShape.K * aCount, "Gemm A");
+        WeightReader.RequireBytes<TW>(b, (long)TShape.K * TShape.N * bCount, "Gemm B");
+        if (TW.HasScales) Guard.Length(scalesLength, TShape.ScalePerColumn ? TShape.N : 1, "Gemm scales");
+        Guard.Length(yLength, (long)TShape.M * TShape.N * yCount, "Gemm Y");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Core<TShape, TW, TSimd, TVec>(ref float a, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (!TShape.TransB) BroadcastForm<TShape, TW, TSimd, TVec>(ref a, ref b, ref scales, ref c, ref y);
+        else if (!TShape.TransA) DotForm<TShape, TW, TSimd, TVec>(ref a, ref b, ref scales, ref c, ref y);
+        else Naive<TShape, TW>(ref a, ref b, ref scales, ref c, ref y);
+    }
+
+    // ---- B [K,N]: rows of B are vectors; elements of A are broadcast. ----
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BroadcastForm<TShape, TW, TSimd, TVec>(ref float a, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int i = 0;
+        for (; i <= TShape.M - 4; i += 4) Columns<TShape, TW, TSimd, TVec, Four, Two>(i, ref a, ref b, ref scales, ref c, ref y);
+        for (; i < TShape.M; i++) Columns<TShape, TW, TSimd, TVec, One, Four>(i, ref a, ref b, ref scales, ref c, ref y);
+    }
+
+    /// <summary>All columns of <typeparamref name="TRows"/> rows from <paramref name="i"/>: tiles of <typeparamref name="TVecs"/> vectors, then single vectors, then scalars.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Columns<TShape, TW, TSimd, TVec, TRows, TVecs>(int i, ref float a, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+        where TRows : struct, IConstant where TVecs : struct, IConstant
+    {
+        int n = 0;
+        for (; n <= TShape.N - TVecs.Value * TSimd.Count; n += TVecs.Value * TSimd.Count)
+            BTile<TShape, TW, TSimd, TVec, TRows, TVecs>(i, n, ref a, ref b, ref scales, ref c, ref y);
+        for (; n <= TShape.N - TSimd.Count; n += TSimd.Count)
+            BTile<TShape, TW, TSimd, TVec, TRows, One>(i, n, ref a, ref b, ref scales, ref c, ref y);
+        for (; n < TShape.N; n++)
+            BTile<TShape, TW, SimdScalar, float, TRows, One>(i, n, ref a, ref b, ref scales, ref c, ref y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float AAt<TShape>(ref float a, int i, int k) where TShape : struct, IGemmShape =>
+        TShape.TransA ? Unsafe.Add(ref a, (nint)k * TShape.M + i) : Unsafe.Add(ref a, (nint)i * TShape.K + k);
+
+    /// <summary>A tile of <typeparamref name="TRows"/> (1-4) rows × <typeparamref name="TVecs"/> (1, 2, or 4 with one row) vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BTile<TShape, TW, TSimd, TVec, TRows, TVecs>(int i, int n, ref float a, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+        where TRows : struct, IConstant where TVecs : struct, IConstant
+    {
+        int rows = TRows.Value, vecs = TVecs.Value;
+        int w = TSimd.Count;
+        TVec c00 = TSimd.Zero, c01 = TSimd.Zero, c02 = TSimd.Zero, c03 = TSimd.Zero;
+        TVec c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero, c30 = TSimd.Zero, c31 = TSimd.Zero;
+        nint bRow = n;
+        for (int k = 0; k < TShape.K; k++, bRow += TShape.N)
+        {
+            TVec b0 = TW.Load<TSimd, TVec>(ref b, bRow);
+            TVec b1 = vecs > 1 ? TW.Load<TSimd, TVec>(ref b, bRow + w) : default;
+            TVec a0 = TSimd.Splat(AAt<TShape>(ref a, i, k));
+            c00 = TSimd.MultiplyAdd(a0, b0, c00);
+            if (vecs > 1) c01 = TSimd.MultiplyAdd(a0, b1, c01);
+            if (vecs > 2)
+            {
+                c02 = TSimd.MultiplyAdd(a0, TW.Load<TSimd, TVec>(ref b, bRow + 2 * w), c02);
+                c03 = TSimd.MultiplyAdd(a0, TW.Load<TSimd, TVec>(ref b, bRow + 3 * w), c03);
+            }
+            if (rows > 1)
+            {
+                TVec a1 = TSimd.Splat(AAt<TShape>(ref a, i + 1, k));
+                c10 = TSimd.MultiplyAdd(a1, b0, c10);
+                if (vecs > 1) c11 = TSimd.MultiplyAdd(a1, b1, c11);
+            }
+            if (rows > 2)
+            {
+                TVec a2 = TSimd.Splat(AAt<TShape>(ref a, i + 2, k));
+                c20 = TSimd.MultiplyAdd(a2, b0, c20);
+                if (vecs > 1) c21 = TSimd.MultiplyAdd(a2, b1, c21);
+            }
+            if (rows > 3)
+            {
+                TVec a3 = TSimd.Splat(AAt<TShape>(ref a, i + 3, k));
+                c30 = TSimd.MultiplyAdd(a3, b0, c30);
+                if (vecs > 1) c31 = TSimd.MultiplyAdd(a3, b1, c31);
+            }
+        }
+        StoreVec<TShape, TW, TSimd, TVec>(c00, i, n, ref scales, ref c, ref y);
+        if (vecs > 1) StoreVec<TShape, TW, TSimd, TVec>(c01, i, n + w, ref scales, ref c, ref y);
+        if (vecs > 2)
+        {
+            StoreVec<TShape, TW, TSimd, TVec>(c02, i, n + 2 * w, ref scales, ref c, ref y);
+            StoreVec<TShape, TW, TSimd, TVec>(c03, i, n + 3 * w, ref scales, ref c, ref y);
+        }
+        if (rows > 1)
+        {
+            StoreVec<TShape, TW, TSimd, TVec>(c10, i + 1, n, ref scales, ref c, ref y);
+            if (vecs > 1) StoreVec<TShape, TW, TSimd, TVec>(c11, i + 1, n + w, ref scales, ref c, ref y);
+        }
+        if (rows > 2)
+        {
+            StoreVec<TShape, TW, TSimd, TVec>(c20, i + 2, n, ref scales, ref c, ref y);
+            if (vecs > 1) StoreVec<TShape, TW, TSimd, TVec>(c21, i + 2, n + w, ref scales, ref c, ref y);
+        }
+        if (rows > 3)
+        {
+            StoreVec<TShape, TW, TSimd, TVec>(c30, i + 3, n, ref scales, ref c, ref y);
+            if (vecs > 1) StoreVec<TShape, TW, TSimd, TVec>(c31, i + 3, n + w, ref scales, ref c, ref y);
+        }
+    }
+
+    /// <summary>Y[i, n..n+Count) = act(alpha · acc · scale + beta · C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreVec<TShape, TW, TSimd, TVec>(TVec acc, int i, int n, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (TW.HasScales) acc = TSimd.Multiply(acc, TShape.ScalePerColumn ? TSimd.Load(ref scales, n) : TSimd.Splat(scales));
+        if (TShape.Alpha != 1f) acc = TSimd.Multiply(acc, TSimd.Splat(TShape.Alpha));
+        if (TShape.HasC && TShape.Beta != 0f)
+        {
+            nint ci = (nint)i * TShape.CRowStride + (nint)n * TShape.CColStride;
+            TVec cv = TShape.CColStride == 0 ? TSimd.Splat(Unsafe.Add(ref c, ci)) : TSimd.Load(ref c, ci);
+            acc = TShape.Beta == 1f ? TSimd.Add(acc, cv) : TSimd.MultiplyAdd(cv, TSimd.Splat(TShape.Beta), acc);
+        }
+        if (TShape.Relu) acc = TSimd.Max(acc, TSimd.Zero);
+        TSimd.Store(acc, ref y, (nint)i * TShape.N + n);
+    }
+
+    // ---- B [N,K]: rows of B are dot products with rows of A. ----
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotForm<TShape, TW, TSimd, TVec>(ref float a, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        for (int i = 0; i < TShape.M; i++)
+        {
+            ref float aRow = ref Unsafe.Add(ref a, (nint)i * TShape.K);
+            int n = 0;
+            for (; n <= TShape.N - 4; n += 4) DTile<TShape, TW, TSimd, TVec, Four>(i, n, ref aRow, ref b, ref scales, ref c, ref y);
+            for (; n < TShape.N; n++) DTile<TShape, TW, TSimd, TVec, One>(i, n, ref aRow, ref b, ref scales, ref c, ref y);
+        }
+    }
+
+    /// <summary>Dot products of one A row with <typeparamref name="TCols"/> (1 or 4) B rows, two vectors deep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DTile<TShape, TW, TSimd, TVec, TCols>(int i, int n, ref float aRow, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct where TCols : struct, IConstant
+    {
+        int cols = TCols.Value;
+        int w = TSimd.Count;
+        nint r0 = (nint)n * TShape.K, r1 = r0 + TShape.K, r2 = r1 + TShape.K, r3 = r2 + TShape.K;
+        TVec s00 = TSimd.Zero, s01 = TSimd.Zero, s10 = TSimd.Zero, s11 = TSimd.Zero;
+        TVec s20 = TSimd.Zero, s21 = TSimd.Zero, s30 = TSimd.Zero, s31 = TSimd.Zero;
+        int k = 0;
+        for (; k <= TShape.K - 2 * w; k += 2 * w)
+        {
+            TVec x0 = TSimd.Load(ref aRow, k), x1 = TSimd.Load(ref aRow, k + w);
+            s00 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r0 + k), s00);
+            s01 = TSimd.MultiplyAdd(x1, TW.Load<TSimd, TVec>(ref b, r0 + k + w), s01);
+            if (cols > 1)
+            {
+                s10 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r1 + k), s10);
+                s11 = TSimd.MultiplyAdd(x1, TW.Load<TSimd, TVec>(ref b, r1 + k + w), s11);
+                s20 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r2 + k), s20);
+                s21 = TSimd.MultiplyAdd(x1, TW.Load<TSimd, TVec>(ref b, r2 + k + w), s21);
+                s30 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r3 + k), s30);
+                s31 = TSimd.MultiplyAdd(x1, TW.Load<TSimd, TVec>(ref b, r3 + k + w), s31);
+            }
+        }
+        for (; k <= TShape.K - w; k += w)
+        {
+            TVec x0 = TSimd.Load(ref aRow, k);
+            s00 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r0 + k), s00);
+            if (cols > 1)
+            {
+                s10 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r1 + k), s10);
+                s20 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r2 + k), s20);
+                s30 = TSimd.MultiplyAdd(x0, TW.Load<TSimd, TVec>(ref b, r3 + k), s30);
+            }
+        }
+        float d0 = TSimd.Sum(TSimd.Add(s00, s01)), d1 = 0f, d2 = 0f, d3 = 0f;
+        if (cols > 1)
+        {
+            d1 = TSimd.Sum(TSimd.Add(s10, s11));
+            d2 = TSimd.Sum(TSimd.Add(s20, s21));
+            d3 = TSimd.Sum(TSimd.Add(s30, s31));
+        }
+        for (; k < TShape.K; k++)
+        {
+            float x = Unsafe.Add(ref aRow, k);
+            d0 += x * TW.Get(ref b, r0 + k);
+            if (cols > 1)
+            {
+                d1 += x * TW.Get(ref b, r1 + k);
+                d2 += x * TW.Get(ref b, r2 + k);
+                d3 += x * TW.Get(ref b, r3 + k);
+            }
+        }
+        StoreScalar<TShape, TW>(d0, i, n, ref scales, ref c, ref y);
+        if (cols > 1)
+        {
+            StoreScalar<TShape, TW>(d1, i, n + 1, ref scales, ref c, ref y);
+            StoreScalar<TShape, TW>(d2, i, n + 2, ref scales, ref c, ref y);
+            StoreScalar<TShape, TW>(d3, i, n + 3, ref scales, ref c, ref y);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreScalar<TShape, TW>(float acc, int i, int n, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat
+    {
+        if (TW.HasScales) acc *= TShape.ScalePerColumn ? Unsafe.Add(ref scales, n) : scales;
+        if (TShape.Alpha != 1f) acc *= TShape.Alpha;
+        if (TShape.HasC && TShape.Beta != 0f) acc += TShape.Beta * Unsafe.Add(ref c, (nint)i * TShape.CRowStride + (nint)n * TShape.CColStride);
+        if (TShape.Relu) acc = SimdScalar.Max(acc, 0f);
+        Unsafe.Add(ref y, (nint)i * TShape.N + n) = acc;
+    }
+
+    // ---- A [K,M] and B [N,K]: neither operand is contiguous along K (rare; plain loops). ----
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Naive<TShape, TW>(ref float a, ref byte b, ref float scales, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TW : struct, IWeightFormat
+    {
+        for (int i = 0; i < TShape.M; i++)
+            for (int n = 0; n < TShape.N; n++)
+            {
+                float acc = 0f;
+                for (int k = 0; k < TShape.K; k++) acc += AAt<TShape>(ref a, i, k) * TW.Get(ref b, (nint)n * TShape.K + k);
+                StoreScalar<TShape, TW>(acc, i, n, ref scales, ref c, ref y);
+            }
+    }
+}
