@@ -1,0 +1,8 @@
+namespace CompressBuild.IntegrationTests;
+
+[TestClass]
+public static class AssemblyCleanup
+{
+    [AssemblyCleanup]
+    public static void DeleteTestFiles() => PackageFeed.DeleteIfCreated();
+}
