@@ -159,9 +159,22 @@ public static class Planner
                 if (i.Length > 0 && !IsConstant(i)) last[Root(i)] = Math.Max(last[Root(i)], s);
         }
         foreach (var o in graph.Outputs) last[Root(o.Name)] = steps.Count;
+        // Kernel scratch: a buffer live only during its step.
+        var scratchFloats = new long[steps.Count];
+        for (int s = 0; s < steps.Count; s++)
+        {
+            var n = steps[s];
+            if (n.OpType != "Conv" || n.Inputs.Count < 2) continue;
+            scratchFloats[s] = KernelScratch.Floats(n.OpType, PerSample(shapes.ShapeOf(n.Inputs[0])!, n.Inputs[0], where),
+                PerSample(shapes.ShapeOf(n.Inputs[1])!, n.Inputs[1], where), PerSample(shapes.ShapeOf(OutputOf(n))!, OutputOf(n), where),
+                n.Attribute("strides")?.AsInts(), n.Attribute("dilations")?.AsInts(), n.Attribute("group")?.AsInt() ?? 1);
+        }
+
         long Bytes(string v) => (long)PerSample(shapes.ShapeOf(v)!, v, where).Aggregate(1L, (a, d) => a * d) * PlanTypes.Size(PlanType(shapes.TypeOf(v), v, where));
         var rootBytes = roots.ToDictionary(r => r, r => values.Where(v => Root(v) == r).Max(Bytes), StringComparer.Ordinal);
         var requests = roots.Select((r, k) => new ArenaAllocator.Request(k, rootBytes[r], first[r] == int.MaxValue ? -1 : first[r], Math.Max(last[r], first[r] == int.MaxValue ? -1 : first[r]))).ToList();
+        var scratchSteps = Enumerable.Range(0, steps.Count).Where(s => scratchFloats[s] > 0).ToList();
+        foreach (int s in scratchSteps) requests.Add(new ArenaAllocator.Request(requests.Count, scratchFloats[s] * 4, s, s));
         var (offsets, arenaBytes) = ArenaAllocator.Allocate(requests);
         var bufferId = new Dictionary<string, string>(StringComparer.Ordinal);
         var buffers = new List<PlanBuffer>();
@@ -171,6 +184,15 @@ public static class Planner
             bufferId[roots[k]] = id;
             var type = PlanType(shapes.TypeOf(roots[k]), roots[k], where);
             buffers.Add(new PlanBuffer(id, type, checked((int)(rootBytes[roots[k]] / PlanTypes.Size(type))), offsets[k]));
+        }
+
+        var scratchBuffer = new Dictionary<int, string>();
+        for (int k = 0; k < scratchSteps.Count; k++)
+        {
+            int index = roots.Count + k;
+            string id = $"b{index}";
+            scratchBuffer[scratchSteps[k]] = id;
+            buffers.Add(new PlanBuffer(id, PlanTypes.Float, checked((int)scratchFloats[scratchSteps[k]]), offsets[index]));
         }
 
         // 4. Constants in the weight blob, in order of first use.
@@ -188,14 +210,16 @@ public static class Planner
 
         // 5. Steps.
         var planSteps = new List<PlanStep>();
-        foreach (var n in steps)
+        for (int index = 0; index < steps.Count; index++)
         {
+            var n = steps[index];
             var inputs = n.Inputs.Select(i => i.Length == 0 ? "" : IsConstant(i) ? ConstantRef(i) : bufferId[Root(i)]).ToList();
             var outputNames = fused.ContainsKey(n) ? new List<string> { OutputOf(n) }.Concat(n.Outputs.Skip(1)).ToList() : n.Outputs.ToList();
             var outputs = outputNames.Select(o => o.Length == 0 ? "" : bufferId[Root(o)]).ToList();
             var attrs = new List<PlanAttribute>();
             foreach (var a in n.Attributes) attrs.AddRange(Attribute(a, n, where));
             if (fused.ContainsKey(n)) attrs.Add(PlanAttribute.String("activation", "Relu"));
+            if (scratchBuffer.TryGetValue(index, out var scratch)) attrs.Add(PlanAttribute.String(KernelScratch.Attribute, scratch));
             attrs.Add(PlanAttribute.StringList("_in_shapes", n.Inputs.Select(i => i.Length == 0 ? "" : ShapeText(PerSample(shapes.ShapeOf(i)!, i, where))).ToArray()));
             attrs.Add(PlanAttribute.StringList("_out_shapes", outputNames.Select(o => o.Length == 0 || shapes.ShapeOf(o) is null ? "" : ShapeText(PerSample(shapes.ShapeOf(o)!, o, where))).ToArray()));
             for (int i = 0; i < n.Inputs.Count; i++)

@@ -1,3 +1,5 @@
+using CompressBuild.Plan;
+
 namespace CompressBuild.Generator.Ops
 {
     /// <summary>Conv → <c>CompressBuild.Runtime.Conv</c>.</summary>
@@ -28,7 +30,10 @@ namespace CompressBuild.Generator.Ops
             if (weights.Format == "Q8" && weights.Axis > 0) throw s.Unsupported($"int8 weights with scales along axis {weights.Axis} (only per output channel, axis 0, or one scale)");
             bool hasBias = s.HasInput(2);
             bool relu = s.FusedRelu;
-            long scratch = ScratchFloats(c, m, group, y[2], y[3], g);
+            long scratch = KernelScratch.ConvFloats(c, m, group, y[2], y[3], g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW);
+            // Plans from the engine place the scratch in the arena; hand-written ones get it after the arena.
+            string? planned = s.Step.Attribute(KernelScratch.Attribute)?.AsString;
+            string scratchSpan = planned is null ? "__scratch" : StepInfo.BufferVar(planned);
             long inSize = (long)c * x[2] * x[3], outSize = (long)m * y[2] * y[3];
             string bias = hasBias ? s.FloatInput(2, m) : "default";
             string xs = s.FloatInput(0, n * inSize), ys = s.FloatOutput(0, n * outSize);
@@ -37,7 +42,7 @@ namespace CompressBuild.Generator.Ops
                 xs += $".Slice(__n * {Lit.Int(inSize)}, {Lit.Int(inSize)})";
                 ys += $".Slice(__n * {Lit.Int(outSize)}, {Lit.Int(outSize)})";
             }
-            string call = $"{R}Conv.Run<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({xs}, {weights.Bytes}, {weights.Scales}, {bias}, {ys}, __scratch.Slice(0, {Lit.Int(scratch)}));";
+            string call = $"{R}Conv.Run<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({xs}, {weights.Bytes}, {weights.Scales}, {bias}, {ys}, {scratchSpan}.Slice(0, {Lit.Int(scratch)}));";
             string kind = group == 1 ? "" : group == c && m == c ? " depthwise" : $" group {group}";
             var lowering = new StepLowering($"Conv{kind} {Lit.Shape(x)} -> {Lit.Shape(y)}, kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, pads [{g.PadTop},{g.PadLeft},{g.PadBottom},{g.PadRight}], weights {weights.Format}{(relu ? ", Relu" : "")}")
                 .Shape("IConvShape")
@@ -49,23 +54,8 @@ namespace CompressBuild.Generator.Ops
                 .Int("PadTop", g.PadTop).Int("PadLeft", g.PadLeft)
                 .Int("Groups", group).Bool("HasBias", hasBias).Bool("ScalePerChannel", weights.Format == "Q8" && weights.Axis == 0).Bool("Relu", relu)
                 .Call(n > 1 ? $"for (int __n = 0; __n < {Lit.Int(n)}; __n++) {call}" : call);
-            lowering.ScratchFloats = scratch;
+            lowering.ScratchFloats = planned is null ? scratch : 0;
             return lowering;
-        }
-
-        /// <summary>The runtime's <c>Conv.ScratchFloats</c>, computed the same way (the runtime checks it at every call).</summary>
-        internal static long ScratchFloats(int c, int m, int group, int oh, int ow, WindowGeometry g)
-        {
-            const int slack = 64, block = 4;
-            long hp = (long)(oh - 1) * g.StrideH + (long)(g.KernelH - 1) * g.DilationH + 1;
-            long wp = (long)(ow - 1) * g.StrideW + (long)(g.KernelW - 1) * g.DilationW + 1;
-            long wq = (wp + g.StrideW - 1) / g.StrideW;
-            long lrow = g.StrideW * wq;
-            bool flat = g.StrideH == 1 && g.StrideW == 1;
-            long outPitch = flat ? lrow : (ow + slack - 1) / slack * slack;
-            long inStaging = c * hp * lrow + slack;
-            long outPlane = oh * outPitch + slack;
-            return inStaging + m * outPlane + (long)block * (c / group) * g.KernelH * g.KernelW;
         }
     }
 }
