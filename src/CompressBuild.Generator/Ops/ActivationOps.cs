@@ -8,6 +8,7 @@ namespace CompressBuild.Generator.Ops
         private const string R = StepLowering.Runtime;
 
         /// <summary>Relu not fused into a layer (e.g. applied to a graph input).</summary>
+        [Lowers("Relu")]
         public static StepLowering Relu(StepInfo s)
         {
             s.AllowOnly();
@@ -18,6 +19,7 @@ namespace CompressBuild.Generator.Ops
         }
 
         /// <summary>Softmax: opset ≥ 13 normalizes along one axis (default -1); earlier opsets coerce to 2-D at axis (default 1).</summary>
+        [Lowers("Softmax")]
         public static StepLowering Softmax(StepInfo s)
         {
             s.AllowOnly("axis");

@@ -11,6 +11,7 @@ namespace CompressBuild.Generator.Ops
         /// 2-D Conv: pads/auto_pad, strides, dilations, groups (incl. depthwise), bias, fused Relu,
         /// weights in fp32/fp16/int8 (per output channel or per tensor). 1-D and 3-D are unsupported.
         /// </summary>
+        [Lowers("Conv")]
         public static StepLowering Conv(StepInfo s)
         {
             s.AllowOnly("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");

@@ -8,11 +8,19 @@ namespace CompressBuild.Generator.Ops
     {
         private const string R = StepLowering.Runtime;
 
+        [Lowers("Add")]
+
         public static StepLowering Add(StepInfo s) => Binary(s, "AddOp");
+
+        [Lowers("Sub")]
 
         public static StepLowering Sub(StepInfo s) => Binary(s, "SubOp");
 
+        [Lowers("Mul")]
+
         public static StepLowering Mul(StepInfo s) => Binary(s, "MulOp");
+
+        [Lowers("Div")]
 
         public static StepLowering Div(StepInfo s) => Binary(s, "DivOp");
 

@@ -8,6 +8,7 @@ namespace CompressBuild.Generator.Ops
         private const string R = StepLowering.Runtime;
 
         /// <summary>Gemm: transA/transB, alpha/beta, C broadcast, fused Relu, B in fp32/fp16/int8.</summary>
+        [Lowers("Gemm")]
         public static StepLowering Gemm(StepInfo s)
         {
             s.AllowOnly("alpha", "beta", "transA", "transB", "broadcast");
@@ -45,6 +46,7 @@ namespace CompressBuild.Generator.Ops
         }
 
         /// <summary>MatMul: 2-D, 1-D promotion, batched with one shared side; fused Relu; B in fp32/fp16/int8.</summary>
+        [Lowers("MatMul")]
         public static StepLowering MatMul(StepInfo s)
         {
             s.AllowOnly();

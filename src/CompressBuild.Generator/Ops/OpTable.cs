@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Reflection;
 
 namespace CompressBuild.Generator.Ops
 {
@@ -8,25 +9,30 @@ namespace CompressBuild.Generator.Ops
     /// per op family). To add an op: write its kernel in src/CompressBuild.Runtime (one file per
     /// family, a shape interface with static abstract constants), a lowering method here that reads
     /// the step's shapes/attributes and throws <see cref="StepInfo.Unsupported"/> for anything it does
-    /// not handle, register it below, and add a baseline test and an end-to-end test.
+    /// not handle, marked <c>[Lowers("Op")]</c>, and add a baseline test and an end-to-end test.
     /// </summary>
     internal static class OpTable
     {
-        private static readonly Dictionary<string, Func<StepInfo, StepLowering>> Lowerings = new(StringComparer.Ordinal)
+        private static readonly Dictionary<string, Func<StepInfo, StepLowering>> Lowerings = Discover();
+
+        // Every static method marked [Lowers("Op")] in this assembly.
+        private static Dictionary<string, Func<StepInfo, StepLowering>> Discover()
         {
-            ["Gemm"] = GemmOps.Gemm,
-            ["MatMul"] = GemmOps.MatMul,
-            ["Conv"] = ConvOps.Conv,
-            ["MaxPool"] = PoolOps.MaxPool,
-            ["AveragePool"] = PoolOps.AveragePool,
-            ["GlobalAveragePool"] = PoolOps.GlobalAveragePool,
-            ["Relu"] = ActivationOps.Relu,
-            ["Softmax"] = ActivationOps.Softmax,
-            ["Add"] = ElementwiseOps.Add,
-            ["Sub"] = ElementwiseOps.Sub,
-            ["Mul"] = ElementwiseOps.Mul,
-            ["Div"] = ElementwiseOps.Div,
-        };
+            var result = new Dictionary<string, Func<StepInfo, StepLowering>>(StringComparer.Ordinal);
+            foreach (var type in typeof(OpTable).Assembly.GetTypes())
+            {
+                foreach (var method in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+                {
+                    foreach (var attribute in method.GetCustomAttributes<LowersAttribute>())
+                    {
+                        if (result.ContainsKey(attribute.Op))
+                            throw new InvalidOperationException($"two lowerings claim {attribute.Op}");
+                        result[attribute.Op] = (Func<StepInfo, StepLowering>)method.CreateDelegate(typeof(Func<StepInfo, StepLowering>));
+                    }
+                }
+            }
+            return result;
+        }
 
         /// <summary>The ops with a lowering.</summary>
         public static IEnumerable<string> SupportedOps => Lowerings.Keys;

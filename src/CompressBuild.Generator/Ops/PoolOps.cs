@@ -6,6 +6,7 @@ namespace CompressBuild.Generator.Ops
         private const string R = StepLowering.Runtime;
 
         /// <summary>2-D MaxPool (pads, strides, dilations, ceil_mode; no Indices output).</summary>
+        [Lowers("MaxPool")]
         public static StepLowering MaxPool(StepInfo s)
         {
             s.AllowOnly("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides");
@@ -14,6 +15,7 @@ namespace CompressBuild.Generator.Ops
         }
 
         /// <summary>2-D AveragePool (pads, strides, ceil_mode, count_include_pad, dilations).</summary>
+        [Lowers("AveragePool")]
         public static StepLowering AveragePool(StepInfo s)
         {
             s.AllowOnly("auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides");
@@ -41,6 +43,7 @@ namespace CompressBuild.Generator.Ops
         }
 
         /// <summary>GlobalAveragePool over any number of spatial axes.</summary>
+        [Lowers("GlobalAveragePool")]
         public static StepLowering GlobalAveragePool(StepInfo s)
         {
             s.AllowOnly();
