@@ -13,14 +13,14 @@ namespace CompressBuild.Conformance.Tests;
 public sealed class OnnxSuiteTests
 {
     // "1" rewrites the committed list; any other non-empty value is a file path to write the list to.
-    private static readonly string? UpdateTarget = Environment.GetEnvironmentVariable("COMPRESSBUILD_UPDATE_SUITE_LIST") is { Length: > 0 } u ? u : null;
+    private static readonly string? UpdateTarget = SuiteVerdicts.UpdateTarget("COMPRESSBUILD_UPDATE_SUITE_LIST", OnnxSuite.SourceListPath);
     private static readonly bool Update = UpdateTarget is not null;
     // Restricts the cases to ids containing this text (for working on one operator).
     private static readonly string? Filter = Environment.GetEnvironmentVariable("COMPRESSBUILD_SUITE_FILTER") is { Length: > 0 } f ? f : null;
     private static readonly ConcurrentDictionary<string, string?> Results = new();
     private static readonly Lazy<Dictionary<string, IReadOnlyList<string>>> Installed = new(() =>
         Directory.Exists(Path.Combine(TestData.OnnxSuiteRoot, "node"))
-            ? OnnxSuite.InstalledInScope(TestData.OnnxSuiteRoot).ToDictionary(t => t.Id, t => t.Ops)
+            ? OnnxSuiteCatalog.InstalledInScope(TestData.OnnxSuiteRoot).ToDictionary(t => t.Id, t => t.Ops)
             : new Dictionary<string, IReadOnlyList<string>>());
 
     public static IEnumerable<object[]> Cases =>
@@ -86,7 +86,7 @@ public sealed class OnnxSuiteTests
         double rate = (double)passed / entries.Count;
         Assert.IsTrue(rate >= 0.95, $"only {passed}/{entries.Count} = {rate:P1} of in-scope suite tests are listed as passing");
         var covered = entries.Where(e => e.Pass).SelectMany(e => e.Ops).ToHashSet();
-        var uncovered = OnnxSuite.V1Ops.Except(covered).OrderBy(x => x).ToList();
+        var uncovered = OnnxSuiteCatalog.V1Ops.Except(covered).OrderBy(x => x).ToList();
         Assert.AreEqual(0, uncovered.Count, $"v1 ops without a passing suite test: {string.Join(", ", uncovered)}");
         foreach (var e in entries.Where(e => !e.Pass))
             Assert.IsFalse(string.IsNullOrWhiteSpace(e.Reason), $"{e.Id} is skipped without a reason");
@@ -95,31 +95,14 @@ public sealed class OnnxSuiteTests
     [ClassCleanup]
     public static void WriteListWhenUpdating()
     {
-        if (!Update || Results.IsEmpty) return;
-        var old = File.Exists(OnnxSuite.SourceListPath)
-            ? SuiteEntry.Parse(File.ReadAllLines(OnnxSuite.SourceListPath)).ToDictionary(e => e.Id)
-            : new Dictionary<string, SuiteEntry>();
-        var lines = new List<string>
+        if (UpdateTarget is null || Results.IsEmpty) return;
+        var previous = File.Exists(OnnxSuite.SourceListPath) ? SuiteEntry.Parse(File.ReadAllLines(OnnxSuite.SourceListPath)) : Array.Empty<SuiteEntry>();
+        SuiteVerdicts.Write(UpdateTarget, new[]
         {
-            "# ONNX 1.12 backend test suite (Debian libonnx-testdata), folders node, pytorch-converted,",
-            "# pytorch-operator, simple: every test whose ops are all in the engine's v1 list.",
-            "# Format: <folder>/<test> pass|skip [ops] <reason for skip>. A listed pass that fails is a regression.",
-            "# Regenerate: COMPRESSBUILD_UPDATE_SUITE_LIST=1 dotnet test tests/CompressBuild.Conformance.Tests, then review the diff.",
-        };
-        foreach (var (id, problem) in Results.OrderBy(r => r.Key, StringComparer.Ordinal))
-        {
-            var ops = Installed.Value.TryGetValue(id, out var o) ? o : old.TryGetValue(id, out var e) ? e.Ops : Array.Empty<string>();
-            string reason = problem is null ? "" : old.TryGetValue(id, out var prev) && !prev.Pass && prev.Reason.Length > 0 && !prev.Reason.StartsWith("fails:", StringComparison.Ordinal)
-                ? prev.Reason
-                : "fails: " + Flatten(problem);
-            lines.Add(new SuiteEntry(id, problem is null, ops, reason).ToString());
-        }
-        File.WriteAllLines(UpdateTarget == "1" ? OnnxSuite.SourceListPath : UpdateTarget!, lines);
-    }
-
-    private static string Flatten(string s)
-    {
-        s = s.Replace('\n', ' ').Replace('\r', ' ');
-        return s.Length > 200 ? s[..200] + "..." : s;
+            "ONNX 1.12 backend test suite (Debian libonnx-testdata), folders node, pytorch-converted,",
+            "pytorch-operator, simple: every test whose ops are all in the engine's v1 list, run by the executor.",
+            "Format: <folder>/<test> pass|skip [ops] <reason for skip>. A listed pass that fails is a regression.",
+            "Regenerate: COMPRESSBUILD_UPDATE_SUITE_LIST=1 dotnet test tests/CompressBuild.Conformance.Tests, then review the diff.",
+        }, Results, id => Installed.Value.TryGetValue(id, out var o) ? o : previous.FirstOrDefault(e => e.Id == id)?.Ops ?? Array.Empty<string>(), previous);
     }
 }

@@ -1,13 +1,14 @@
 using Google.Protobuf;
 
-namespace CompressBuild.Conformance.Tests;
+namespace CompressBuild.TestSupport;
 
 /// <summary>
 /// Reads just the node op types and domains of a model with a raw protobuf walk, independent of the
 /// engine's loader (so a model the loader refuses is still classified).
 /// </summary>
-internal static class OnnxModelScanner
+public static class OnnxModelScanner
 {
+    /// <summary>Distinct op types and domains of the main graph's nodes, or null when the bytes are not a model.</summary>
     public static (IReadOnlyList<string> Ops, IReadOnlyList<string> Domains)? Scan(byte[] model)
     {
         try
