@@ -28,6 +28,7 @@ namespace CompressBuild.Plan
     /// buffer b0 float 784 0
     /// const c0 float [6,1,5,5] float 0 600 "" -1
     /// step Conv "/c1/Conv" [b0,c0,c1] [b1] group=i:1 kernel_shape=I:[5,5] activation=s:"Relu"
+    /// step Dropout "d" [b2] [b3,~] ratio=f:0.5
     /// end
     /// </code>
     /// Attribute values carry their kind: <c>i:</c> int, <c>I:</c> ints, <c>f:</c> float,
@@ -87,7 +88,10 @@ namespace CompressBuild.Plan
 
         private static string Ints(IEnumerable<long> values) => "[" + string.Join(",", values.Select(v => v.ToString(Inv))) + "]";
 
-        private static string List(IEnumerable<string> ids) => "[" + string.Join(",", ids.Select(Bare)) + "]";
+        // An omitted optional input or output is written as "~".
+        private const string Omitted = "~";
+
+        private static string List(IEnumerable<string> ids) => "[" + string.Join(",", ids.Select(id => id.Length == 0 ? Omitted : Bare(id))) + "]";
 
         private static string Bare(string token)
         {
@@ -247,7 +251,8 @@ namespace CompressBuild.Plan
             };
         }
 
-        private static EquatableArray<string> ParseIds(string token, int line) => SplitList(token, line).ToEquatableArray();
+        private static EquatableArray<string> ParseIds(string token, int line) =>
+            SplitList(token, line).Select(id => id == Omitted ? "" : id).ToEquatableArray();
 
         private static long[] ParseInts(string token, int line) => SplitList(token, line).Select(x => ParseLong(x, line)).ToArray();
 

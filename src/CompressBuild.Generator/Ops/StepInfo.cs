@@ -18,7 +18,7 @@ namespace CompressBuild.Generator.Ops
     /// One plan step as the op lowerings see it: shapes, attributes, and C# expressions for its
     /// operands (arena windows named <c>__b{id}</c>, weight-blob slices of <c>__w</c>).
     /// </summary>
-    internal sealed class StepInfo
+    internal sealed partial class StepInfo
     {
         private const string Cast = "global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>";
         private const string AsBytes = "global::System.Runtime.InteropServices.MemoryMarshal.AsBytes";

@@ -8,7 +8,7 @@ namespace CompressBuild.Generator.Ops
     /// What one step becomes in the generated class: a shape struct (members that are compile-time
     /// constants for the kernel), the statements that call the kernel, and the scratch it needs.
     /// </summary>
-    internal sealed class StepLowering
+    internal sealed partial class StepLowering
     {
         /// <summary>Namespace prefix of the runtime kernels.</summary>
         public const string Runtime = "global::CompressBuild.Runtime.";
