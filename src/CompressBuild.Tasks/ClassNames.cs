@@ -6,7 +6,7 @@ namespace CompressBuild.Tasks
 {
     /// <summary>
     /// The default class name of a model (its file name in PascalCase), computed exactly as the engine
-    /// does (CompressBuild.Core.Planning.CSharpNames.Type; a test keeps the two equal). The build needs
+    /// does (CompressBuild.Plan.CSharpNames.Type; a parity test keeps the two equal: the tasks stay free of dependencies). The build needs
     /// it before the engine runs: it names the outputs that make compression incremental.
     /// </summary>
     internal static class ClassNames

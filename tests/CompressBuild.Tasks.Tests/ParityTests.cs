@@ -1,5 +1,5 @@
 using CompressBuild.Core.Compression;
-using CompressBuild.Core.Planning;
+using CompressBuild.Plan;
 
 namespace CompressBuild.Tasks.Tests;
 

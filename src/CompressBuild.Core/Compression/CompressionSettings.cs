@@ -1,3 +1,4 @@
+using CompressBuild.Plan;
 using System.Globalization;
 
 namespace CompressBuild.Core.Compression;
@@ -147,8 +148,8 @@ public sealed record CompressionSettings
     }
 
     private static string Identifier(string model, string name, string value) =>
-        Planning.CSharpNames.IsIdentifier(value) ? value : throw Invalid(model, $"{name}='{value}' is not a C# identifier (letters, digits and _, not starting with a digit, not a keyword)");
+        CSharpNames.IsIdentifier(value) ? value : throw Invalid(model, $"{name}='{value}' is not a C# identifier (letters, digits and _, not starting with a digit, not a keyword)");
 
     private static string NamespaceValue(string model, string value) =>
-        Planning.CSharpNames.IsNamespace(value) ? value : throw Invalid(model, $"Namespace='{value}' is not a C# namespace (identifiers separated by dots)");
+        CSharpNames.IsNamespace(value) ? value : throw Invalid(model, $"Namespace='{value}' is not a C# namespace (identifiers separated by dots)");
 }

@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Runtime.Loader;
 using System.Text;
 using CompressBuild.Core.Compression;
-using CompressBuild.Core.Planning;
 using CompressBuild.Generator.Tests.Harness;
 using CompressBuild.Plan;
 using Microsoft.CodeAnalysis;

@@ -73,27 +73,8 @@ internal sealed class ConvTranspose : OpKernel
 
     public override bool IsDifferentiable => true;
 
-    public override void Backward(BackwardContext ctx)
-    {
-        var x = ctx.Input(0);
-        var w = ctx.Input(1);
-        var dy = ctx.OutputGrad(0)!;
-        var p = Problem(x.Shape, w.Shape);
-        int threads = ctx.Options.MaxDegreeOfParallelism;
-        if (ctx.NeedsInputGrad(0))
-        {
-            var dx = Tensor.Allocate(DataType.Float, x.Shape);
-            ConvKernels.Forward(p, dy.Floats, w.Floats, null, dx.Floats, threads);
-            ctx.SetInputGrad(0, dx);
-        }
-        if (ctx.NeedsInputGrad(1))
-            ctx.SetInputGrad(1, Tensor.FromArray(ConvKernels.WeightGrad(p, dy.Floats, x.Floats, threads), w.Shape));
-        if (ctx.HasInput(2) && ctx.NeedsInputGrad(2))
-        {
-            int m = p.Groups * p.BigPerGroup;
-            ctx.SetInputGrad(2, Tensor.FromArray(ConvKernels.ChannelSums(dy.Floats, p.Batch, m, p.Geometry.InSize), m));
-        }
-    }
+    public override void Backward(BackwardContext ctx) =>
+        ConvGradients.Backward(ctx, Problem(ctx.Input(0).Shape, ctx.Input(1).Shape), transposed: true);
 
     private WindowGeometry Geometry(int[] xSpatial, int[] wSpatial)
     {
