@@ -5,8 +5,8 @@ namespace CompressBuild.TestSupport;
 
 /// <summary>
 /// The ONNX backend test suite as Debian's libonnx-testdata installs it: which tests are in scope
-/// (every op in the engine's v1 list), their data sets, and verdict lists (pass, or skip with a
-/// reason) that tests commit and regenerate.
+/// (every op in the engine's v1 list or a quantization op), their data sets, and verdict lists
+/// (pass, or skip with a reason) that tests commit and regenerate.
 /// </summary>
 public static class OnnxSuiteCatalog
 {
@@ -22,15 +22,28 @@ public static class OnnxSuiteCatalog
          "Resize Selu Shape Sigmoid Slice Softmax Softplus Split Sqrt Squeeze Sub Sum Tanh Tile Transpose Unsqueeze")
         .Split(' '), StringComparer.Ordinal);
 
+    /// <summary>
+    /// The quantization operators the engine imports (pre-quantized models): in scope beside
+    /// <see cref="V1Ops"/>, outside the v1 pass-rate goal.
+    /// </summary>
+    public static readonly IReadOnlySet<string> QuantizationOps = new HashSet<string>(
+        "ConvInteger DequantizeLinear DynamicQuantizeLinear MatMulInteger QLinearConv QLinearMatMul QuantizeLinear".Split(' '),
+        StringComparer.Ordinal);
+
     /// <summary>Relative tolerance of suite comparisons.</summary>
     public const double RelativeTolerance = 1e-3;
 
     /// <summary>Absolute tolerance of suite comparisons.</summary>
     public const double AbsoluteTolerance = 1e-5;
 
-    /// <summary>The in-scope tests installed under <paramref name="root"/>: "folder/test" and the ops each uses.</summary>
-    public static IEnumerable<(string Id, IReadOnlyList<string> Ops)> InstalledInScope(string root)
+    /// <summary>
+    /// The in-scope tests installed under <paramref name="root"/> (every op in <see cref="V1Ops"/> or,
+    /// with <paramref name="includeQuantization"/>, <see cref="QuantizationOps"/>): "folder/test" and
+    /// the ops each uses.
+    /// </summary>
+    public static IEnumerable<(string Id, IReadOnlyList<string> Ops)> InstalledInScope(string root, bool includeQuantization = true)
     {
+        bool InScope(string op) => V1Ops.Contains(op) || (includeQuantization && QuantizationOps.Contains(op));
         foreach (var folder in Folders)
         {
             var dir = Path.Combine(root, folder);
@@ -40,7 +53,7 @@ public static class OnnxSuiteCatalog
                 var modelPath = Path.Combine(test, "model.onnx");
                 if (!File.Exists(modelPath)) continue;
                 var scan = OnnxModelScanner.Scan(File.ReadAllBytes(modelPath));
-                if (scan is null || scan.Value.Domains.Any(d => d is not ("" or "ai.onnx")) || !scan.Value.Ops.All(V1Ops.Contains)) continue;
+                if (scan is null || scan.Value.Domains.Any(d => d is not ("" or "ai.onnx")) || !scan.Value.Ops.All(InScope)) continue;
                 yield return ($"{folder}/{Path.GetFileName(test)}", scan.Value.Ops);
             }
         }

@@ -1,19 +1,29 @@
+using System.Numerics.Tensors;
+
 namespace CompressBuild.Core.Operators.Quantization;
 
 /// <summary>
-/// DequantizeLinear: y = (x - zero_point) * scale. Opset 10: per-tensor scale; opset 13: per-axis
-/// scale and zero point along <c>axis</c> (default 1). x is int8, uint8 or int32; y is float.
+/// DequantizeLinear: y = float(x - x_zero_point) · x_scale, x uint8, int8 or int32 (whose zero
+/// point, if given, should be 0), the zero point of x's type and optional (0). Opset 10: per-tensor
+/// scale (a scalar; one-element tensors accepted like ONNX Runtime); opset 13: a 1-D scale and zero
+/// point dequantize per slice along <c>axis</c> (default 1, negative counts from the back). The
+/// difference is exact and converted before the float multiply, as in ONNX Runtime. Not
+/// differentiable (an inference op).
 /// </summary>
 [OnnxOperator("DequantizeLinear", MinOpset = 10)]
 internal sealed class DequantizeLinear : OpKernel
 {
     private readonly long _axis;
 
-    public DequantizeLinear(NodeContext ctx) : base(ctx) => _axis = ctx.Int("axis", 1);
+    public DequantizeLinear(NodeContext ctx) : base(ctx) => _axis = Quantized.AxisAttribute(ctx);
 
     public override void InferShapes(ShapeContext ctx)
     {
-        if (ctx.InputType(0) is not (DataType.Int8 or DataType.UInt8 or DataType.Int32)) throw TypeError(ctx.InputType(0), "input type");
+        var t = ctx.InputType(0);
+        if (t is not (DataType.Int8 or DataType.UInt8 or DataType.Int32)) throw TypeError(t, "input type");
+        Quantized.RequireFloatScale(ctx, this, 1, "x_scale type");
+        Quantized.RequireSameType(ctx, this, 2, 0, "x_zero_point");
+        QuantizationAxis.Check(ctx, this, _axis, 1, 2, "x_scale");
         ctx.SetOutput(0, DataType.Float, ctx.InputShape(0));
     }
 
@@ -21,29 +31,29 @@ internal sealed class DequantizeLinear : OpKernel
     {
         var x = ctx.Input(0);
         var scale = ctx.Input(1).Floats;
-        var zp = ctx.OptionalInput(2);
-        var (channels, inner) = QuantizationAxis.Layout(x.Shape, scale.Length, _axis, Opset, this);
+        var zp = Quantized.ZeroPoints(this, ctx.OptionalInput(2), scale.Length, "x_zero_point");
+        var layout = QuantizationAxis.Layout(x.Shape, scale.Length, _axis, this);
         var y = ctx.Output(0).Floats;
-        for (int i = 0; i < y.Length; i++)
+        Quantized.ForEachPiece(x.Length, layout.Channels, layout.Inner, ctx.Options.MaxDegreeOfParallelism, (start, count, c) =>
         {
-            int c = channels == 1 ? 0 : i / inner % channels;
-            double z = zp is null ? 0 : zp.GetDouble(zp.Length == 1 ? 0 : c);
-            y[i] = (float)((x.GetDouble(i) - z) * scale[c]);
-        }
-    }
-}
-
-/// <summary>Per-tensor or per-axis layout shared by the quantization operators.</summary>
-internal static class QuantizationAxis
-{
-    /// <summary>(channels, elements per channel slice) for a scale of <paramref name="scales"/> elements.</summary>
-    public static (int Channels, int Inner) Layout(int[] shape, int scales, long axis, int opset, OpKernel kernel)
-    {
-        if (scales == 1) return (1, 1);
-        if (opset < 13) throw kernel.ShapeError("per-axis scales need opset 13 or later");
-        int a = (int)(axis < 0 ? axis + shape.Length : axis);
-        if (a < 0 || a >= shape.Length || shape[a] != scales)
-            throw kernel.ShapeError($"{scales} scales do not match axis {axis} of shape [{ShapeMath.Format(shape)}]");
-        return (scales, ShapeMath.Product(shape, a + 1, shape.Length));
+            var dst = y.AsSpan(start, count);
+            switch (x.DataType)
+            {
+                case DataType.UInt8: TensorPrimitives.ConvertTruncating<byte, float>(x.ArrayOf<byte>().AsSpan(start, count), dst); break;
+                case DataType.Int8: TensorPrimitives.ConvertTruncating<sbyte, float>(x.ArrayOf<sbyte>().AsSpan(start, count), dst); break;
+                default:
+                {
+                    // int32: subtract in int32 first (exact where ONNX Runtime's is), then convert.
+                    var src = x.ArrayOf<int>().AsSpan(start, count);
+                    int z = zp[c];
+                    for (int i = 0; i < src.Length; i++) dst[i] = unchecked(src[i] - z);
+                    TensorPrimitives.Multiply(dst, scale[c], dst);
+                    return;
+                }
+            }
+            // 8-bit values minus their zero point are exact in float.
+            if (zp[c] != 0) TensorPrimitives.Subtract(dst, zp[c], dst);
+            TensorPrimitives.Multiply(dst, scale[c], dst);
+        });
     }
 }
