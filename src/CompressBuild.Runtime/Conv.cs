@@ -375,3 +375,273 @@ internal static class Conv
         TSimd.Store(a1, ref o, n);
     }
 }
+
+/// <summary>
+/// Compile-time facts of a window over three spatial axes (depth, height, width; ops with fewer
+/// spatial axes have leading axes of size 1, kernel 1, stride 1 and no padding), shared by the N-d
+/// convolution, transposed convolution and pooling kernels.
+/// </summary>
+internal interface IWindow3Shape
+{
+    /// <summary>Input depth.</summary>
+    static abstract int InD { get; }
+
+    /// <summary>Input height.</summary>
+    static abstract int InH { get; }
+
+    /// <summary>Input width.</summary>
+    static abstract int InW { get; }
+
+    /// <summary>Output depth.</summary>
+    static abstract int OutD { get; }
+
+    /// <summary>Output height.</summary>
+    static abstract int OutH { get; }
+
+    /// <summary>Output width.</summary>
+    static abstract int OutW { get; }
+
+    /// <summary>Kernel depth.</summary>
+    static abstract int KernelD { get; }
+
+    /// <summary>Kernel height.</summary>
+    static abstract int KernelH { get; }
+
+    /// <summary>Kernel width.</summary>
+    static abstract int KernelW { get; }
+
+    /// <summary>Depth stride.</summary>
+    static abstract int StrideD { get; }
+
+    /// <summary>Vertical stride.</summary>
+    static abstract int StrideH { get; }
+
+    /// <summary>Horizontal stride.</summary>
+    static abstract int StrideW { get; }
+
+    /// <summary>Depth dilation.</summary>
+    static abstract int DilationD { get; }
+
+    /// <summary>Vertical dilation.</summary>
+    static abstract int DilationH { get; }
+
+    /// <summary>Horizontal dilation.</summary>
+    static abstract int DilationW { get; }
+
+    /// <summary>Padding before the input along depth (ConvTranspose: before the output).</summary>
+    static abstract int PadBeginD { get; }
+
+    /// <summary>Padding before along height.</summary>
+    static abstract int PadBeginH { get; }
+
+    /// <summary>Padding before along width.</summary>
+    static abstract int PadBeginW { get; }
+}
+
+/// <summary>
+/// Compile-time facts of an N-d (1-3 spatial axes) Conv or ConvTranspose step. Conv: weights
+/// <c>[OutChannels, InChannels / Groups, k…]</c>, scales per output channel. ConvTranspose:
+/// weights <c>[InChannels, OutChannels / Groups, k…]</c>, scales along axis 1; the window's In is X
+/// and its Out is Y.
+/// </summary>
+internal interface IConvNdShape : IWindow3Shape
+{
+    /// <summary>Samples (N of the per-sample shape).</summary>
+    static abstract int Batch { get; }
+
+    /// <summary>Channels of X.</summary>
+    static abstract int InChannels { get; }
+
+    /// <summary>Channels of Y.</summary>
+    static abstract int OutChannels { get; }
+
+    /// <summary>Groups.</summary>
+    static abstract int Groups { get; }
+
+    /// <summary>True when there is a bias input.</summary>
+    static abstract bool HasBias { get; }
+
+    /// <summary>For quantized weights: one scale per channel (true) or one for all (false).</summary>
+    static abstract bool ScalePerChannel { get; }
+
+    /// <summary>Fused Relu.</summary>
+    static abstract bool Relu { get; }
+}
+
+/// <summary>
+/// Direct N-d convolution (3-D, and any window the 2-D <see cref="Conv"/> does not take): each
+/// output row starts at the bias and accumulates, tap by tap, a weight times a shifted input row
+/// (vectorized when the horizontal stride is 1). Weights are read in their stored format.
+/// </summary>
+internal static class ConvNd
+{
+    /// <summary>Runs one Conv step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y)
+        where TShape : struct, IConvNdShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int icg = TShape.InChannels / TShape.Groups, ocg = TShape.OutChannels / TShape.Groups;
+        int taps = TShape.KernelD * TShape.KernelH * TShape.KernelW;
+        int inPlane = TShape.InD * TShape.InH * TShape.InW, outPlane = TShape.OutD * TShape.OutH * TShape.OutW;
+        Guard.Length(x.Length, (long)TShape.Batch * TShape.InChannels * inPlane, "Conv X");
+        WeightReader.RequireBytes<TW>(w, (long)TShape.OutChannels * icg * taps, "Conv W");
+        if (TW.HasScales) Guard.Length(scales.Length, TShape.ScalePerChannel ? TShape.OutChannels : 1, "Conv scales");
+        if (TShape.HasBias) Guard.Length(bias.Length, TShape.OutChannels, "Conv B");
+        Guard.Length(y.Length, (long)TShape.Batch * TShape.OutChannels * outPlane, "Conv Y");
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        ref byte wb = ref MemoryMarshal.GetReference(w);
+        for (int n = 0; n < TShape.Batch; n++)
+            for (int oc = 0; oc < TShape.OutChannels; oc++)
+            {
+                int g = oc / ocg;
+                float scale = TW.HasScales ? scales[TShape.ScalePerChannel ? oc : 0] : 1f;
+                ref float yPlane = ref Unsafe.Add(ref y0, ((nint)n * TShape.OutChannels + oc) * outPlane);
+                NdRows.Fill<TSimd, TVec>(ref yPlane, TShape.HasBias ? bias[oc] : 0f, outPlane);
+                for (int ci = 0; ci < icg; ci++)
+                {
+                    ref float xPlane = ref Unsafe.Add(ref x0, ((nint)n * TShape.InChannels + g * icg + ci) * inPlane);
+                    nint wBase = ((nint)oc * icg + ci) * taps;
+                    for (int od = 0; od < TShape.OutD; od++)
+                        for (int kd = 0; kd < TShape.KernelD; kd++)
+                        {
+                            int id = od * TShape.StrideD - TShape.PadBeginD + kd * TShape.DilationD;
+                            if ((uint)id >= (uint)TShape.InD) continue;
+                            for (int oh = 0; oh < TShape.OutH; oh++)
+                                for (int kh = 0; kh < TShape.KernelH; kh++)
+                                {
+                                    int ih = oh * TShape.StrideH - TShape.PadBeginH + kh * TShape.DilationH;
+                                    if ((uint)ih >= (uint)TShape.InH) continue;
+                                    ref float yRow = ref Unsafe.Add(ref yPlane, ((nint)od * TShape.OutH + oh) * TShape.OutW);
+                                    ref float xRow = ref Unsafe.Add(ref xPlane, ((nint)id * TShape.InH + ih) * TShape.InW);
+                                    nint wRow = wBase + ((nint)kd * TShape.KernelH + kh) * TShape.KernelW;
+                                    for (int kw = 0; kw < TShape.KernelW; kw++)
+                                    {
+                                        float wv = TW.Get(ref wb, wRow + kw) * scale;
+                                        int off = kw * TShape.DilationW - TShape.PadBeginW;
+                                        // Outputs whose input column ow·stride + off lies inside the row.
+                                        int lo = off >= 0 ? 0 : (-off + TShape.StrideW - 1) / TShape.StrideW;
+                                        int last = TShape.InW - 1 - off;
+                                        int hi = last < 0 ? 0 : Math.Min(TShape.OutW, last / TShape.StrideW + 1);
+                                        if (hi <= lo) continue;
+                                        if (TShape.StrideW == 1)
+                                            NdRows.Axpy<TSimd, TVec>(ref Unsafe.Add(ref yRow, lo), ref Unsafe.Add(ref xRow, lo + off), wv, hi - lo);
+                                        else
+                                            for (int ow = lo; ow < hi; ow++)
+                                                Unsafe.Add(ref yRow, ow) += wv * Unsafe.Add(ref xRow, ow * TShape.StrideW + off);
+                                    }
+                                }
+                        }
+                }
+                if (TShape.Relu) NdRows.Relu<TSimd, TVec>(ref yPlane, outPlane);
+            }
+    }
+}
+
+/// <summary>
+/// ConvTranspose (1-3 spatial axes): Y starts at the bias, then every input element scatters
+/// weight × value into the outputs its taps reach (the transpose of <see cref="ConvNd"/>), rows at a
+/// time (vectorized when the stride along width is 1). Output positions beyond the full result
+/// (output_shape larger than it) keep the bias.
+/// </summary>
+internal static class ConvTranspose
+{
+    /// <summary>Runs one ConvTranspose step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y)
+        where TShape : struct, IConvNdShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int icg = TShape.InChannels / TShape.Groups, ocg = TShape.OutChannels / TShape.Groups;
+        int taps = TShape.KernelD * TShape.KernelH * TShape.KernelW;
+        int inPlane = TShape.InD * TShape.InH * TShape.InW, outPlane = TShape.OutD * TShape.OutH * TShape.OutW;
+        Guard.Length(x.Length, (long)TShape.Batch * TShape.InChannels * inPlane, "ConvTranspose X");
+        WeightReader.RequireBytes<TW>(w, (long)TShape.InChannels * ocg * taps, "ConvTranspose W");
+        if (TW.HasScales) Guard.Length(scales.Length, TShape.ScalePerChannel ? ocg : 1, "ConvTranspose scales");
+        if (TShape.HasBias) Guard.Length(bias.Length, TShape.OutChannels, "ConvTranspose B");
+        Guard.Length(y.Length, (long)TShape.Batch * TShape.OutChannels * outPlane, "ConvTranspose Y");
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        ref byte wb = ref MemoryMarshal.GetReference(w);
+        for (int n = 0; n < TShape.Batch; n++)
+        {
+            for (int oc = 0; oc < TShape.OutChannels; oc++)
+                NdRows.Fill<TSimd, TVec>(ref Unsafe.Add(ref y0, ((nint)n * TShape.OutChannels + oc) * outPlane), TShape.HasBias ? bias[oc] : 0f, outPlane);
+            for (int ic = 0; ic < TShape.InChannels; ic++)
+            {
+                int g = ic / icg;
+                ref float xPlane = ref Unsafe.Add(ref x0, ((nint)n * TShape.InChannels + ic) * inPlane);
+                for (int co = 0; co < ocg; co++)
+                {
+                    float scale = TW.HasScales ? scales[TShape.ScalePerChannel ? co : 0] : 1f;
+                    ref float yPlane = ref Unsafe.Add(ref y0, ((nint)n * TShape.OutChannels + g * ocg + co) * outPlane);
+                    nint wBase = ((nint)ic * ocg + co) * taps;
+                    for (int id = 0; id < TShape.InD; id++)
+                        for (int kd = 0; kd < TShape.KernelD; kd++)
+                        {
+                            int od = id * TShape.StrideD - TShape.PadBeginD + kd * TShape.DilationD;
+                            if ((uint)od >= (uint)TShape.OutD) continue;
+                            for (int ih = 0; ih < TShape.InH; ih++)
+                                for (int kh = 0; kh < TShape.KernelH; kh++)
+                                {
+                                    int oh = ih * TShape.StrideH - TShape.PadBeginH + kh * TShape.DilationH;
+                                    if ((uint)oh >= (uint)TShape.OutH) continue;
+                                    ref float yRow = ref Unsafe.Add(ref yPlane, ((nint)od * TShape.OutH + oh) * TShape.OutW);
+                                    ref float xRow = ref Unsafe.Add(ref xPlane, ((nint)id * TShape.InH + ih) * TShape.InW);
+                                    nint wRow = wBase + ((nint)kd * TShape.KernelH + kh) * TShape.KernelW;
+                                    for (int kw = 0; kw < TShape.KernelW; kw++)
+                                    {
+                                        float wv = TW.Get(ref wb, wRow + kw) * scale;
+                                        int off = kw * TShape.DilationW - TShape.PadBeginW;
+                                        // Inputs whose output column iw·stride + off lies inside the row.
+                                        int lo = off >= 0 ? 0 : (-off + TShape.StrideW - 1) / TShape.StrideW;
+                                        int last = TShape.OutW - 1 - off;
+                                        int hi = last < 0 ? 0 : Math.Min(TShape.InW, last / TShape.StrideW + 1);
+                                        if (hi <= lo) continue;
+                                        if (TShape.StrideW == 1)
+                                            NdRows.Axpy<TSimd, TVec>(ref Unsafe.Add(ref yRow, lo + off), ref Unsafe.Add(ref xRow, lo), wv, hi - lo);
+                                        else
+                                            for (int iw = lo; iw < hi; iw++)
+                                                Unsafe.Add(ref yRow, iw * TShape.StrideW + off) += wv * Unsafe.Add(ref xRow, iw);
+                                    }
+                                }
+                        }
+                }
+            }
+            if (TShape.Relu) NdRows.Relu<TSimd, TVec>(ref Unsafe.Add(ref y0, (nint)n * TShape.OutChannels * outPlane), TShape.OutChannels * outPlane);
+        }
+    }
+}
+
+/// <summary>Vectorized row helpers of the N-d kernels.</summary>
+internal static class NdRows
+{
+    /// <summary>y[i] += a · x[i] for <paramref name="n"/> elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy<TSimd, TVec>(ref float y, ref float x, float a, int n) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        TVec av = TSimd.Splat(a);
+        int i = 0;
+        for (; i <= n - TSimd.Count; i += TSimd.Count)
+            TSimd.Store(TSimd.MultiplyAdd(av, TSimd.Load(ref x, i), TSimd.Load(ref y, i)), ref y, i);
+        for (; i < n; i++) Unsafe.Add(ref y, i) += a * Unsafe.Add(ref x, i);
+    }
+
+    /// <summary>Sets <paramref name="n"/> floats to <paramref name="value"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Fill<TSimd, TVec>(ref float y, float value, int n) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        TVec v = TSimd.Splat(value);
+        int i = 0;
+        for (; i <= n - TSimd.Count; i += TSimd.Count) TSimd.Store(v, ref y, i);
+        for (; i < n; i++) Unsafe.Add(ref y, i) = value;
+    }
+
+    /// <summary>y = max(y, 0) for <paramref name="n"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Relu<TSimd, TVec>(ref float y, int n) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int i = 0;
+        for (; i <= n - TSimd.Count; i += TSimd.Count) TSimd.Store(TSimd.Max(TSimd.Load(ref y, i), TSimd.Zero), ref y, i);
+        for (; i < n; i++) Unsafe.Add(ref y, i) = SimdScalar.Max(Unsafe.Add(ref y, i), 0f);
+    }
+}

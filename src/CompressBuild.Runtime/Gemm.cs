@@ -1,6 +1,7 @@
 namespace CompressBuild.Runtime;
 
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -332,5 +333,114 @@ internal static class Gemm
                 for (int k = 0; k < TShape.K; k++) acc += AAt<TShape>(ref a, i, k) * TW.Get(ref b, (nint)n * TShape.K + k);
                 StoreScalar<TShape, TW>(acc, i, n, ref scales, ref c, ref y);
             }
+    }
+}
+
+/// <summary>
+/// Compile-time facts of a MatMul whose batch dims broadcast in general (or whose element type is
+/// not float): the output batch is walked as [D0, D1, D2, D3] (product <see cref="Batch"/>), A's and
+/// B's matrices found at element strides A0..A3 and B0..B3 (0 along a broadcast dim).
+/// </summary>
+internal interface IMatMulNdShape : IGemmShape
+{
+    /// <summary>Number of [M,N] products.</summary>
+    static abstract int Batch { get; }
+
+    /// <summary>Batch dim 0.</summary>
+    static abstract int D0 { get; }
+
+    /// <summary>Batch dim 1.</summary>
+    static abstract int D1 { get; }
+
+    /// <summary>Batch dim 2.</summary>
+    static abstract int D2 { get; }
+
+    /// <summary>Batch dim 3.</summary>
+    static abstract int D3 { get; }
+
+    /// <summary>A's stride along D0.</summary>
+    static abstract int A0 { get; }
+
+    /// <summary>A's stride along D1.</summary>
+    static abstract int A1 { get; }
+
+    /// <summary>A's stride along D2.</summary>
+    static abstract int A2 { get; }
+
+    /// <summary>A's stride along D3.</summary>
+    static abstract int A3 { get; }
+
+    /// <summary>B's stride along D0.</summary>
+    static abstract int B0 { get; }
+
+    /// <summary>B's stride along D1.</summary>
+    static abstract int B1 { get; }
+
+    /// <summary>B's stride along D2.</summary>
+    static abstract int B2 { get; }
+
+    /// <summary>B's stride along D3.</summary>
+    static abstract int B3 { get; }
+}
+
+/// <summary>MatMul with broadcast batch dims (float, weights in any format) and for double and integer element types.</summary>
+internal static class MatMulNd
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Span<TShape>(int a0, int a1, int a2, int a3) where TShape : struct, IMatMulNdShape =>
+        (long)(TShape.D0 - 1) * a0 + (long)(TShape.D1 - 1) * a1 + (long)(TShape.D2 - 1) * a2 + (long)(TShape.D3 - 1) * a3;
+
+    /// <summary>Float MatMul over broadcast batches; every [M,N] product runs the <see cref="Gemm"/> kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, ReadOnlySpan<float> scales, Span<float> y)
+        where TShape : struct, IMatMulNdShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        long mk = (long)TShape.M * TShape.K, kn = (long)TShape.K * TShape.N, mn = (long)TShape.M * TShape.N;
+        Guard.Length(a.Length, Span<TShape>(TShape.A0, TShape.A1, TShape.A2, TShape.A3) + mk, "MatMul A");
+        WeightReader.RequireBytes<TW>(b, Span<TShape>(TShape.B0, TShape.B1, TShape.B2, TShape.B3) + kn, "MatMul B");
+        if (TW.HasScales) Guard.Length(scales.Length, TShape.ScalePerColumn ? TShape.N : 1, "MatMul scales");
+        Guard.Length(y.Length, TShape.Batch * mn, "MatMul Y");
+        int p = 0;
+        for (int i0 = 0; i0 < TShape.D0; i0++)
+            for (int i1 = 0; i1 < TShape.D1; i1++)
+                for (int i2 = 0; i2 < TShape.D2; i2++)
+                    for (int i3 = 0; i3 < TShape.D3; i3++, p++)
+                    {
+                        int ao = i0 * TShape.A0 + i1 * TShape.A1 + i2 * TShape.A2 + i3 * TShape.A3;
+                        int bo = i0 * TShape.B0 + i1 * TShape.B1 + i2 * TShape.B2 + i3 * TShape.B3;
+                        Gemm.Run<TShape, TW, TSimd, TVec>(a.Slice(ao, (int)mk), b.Slice(bo * TW.ElementBytes), scales, default, y.Slice(p * (int)mn, (int)mn));
+                    }
+    }
+
+    /// <summary>MatMul for double and integer element types (integers wrap), plain loops as the engine's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Generic<TShape, T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
+        where TShape : struct, IMatMulNdShape where T : unmanaged, INumber<T>
+    {
+        int m = TShape.M, n = TShape.N, k = TShape.K;
+        Guard.Length(a.Length, Span<TShape>(TShape.A0, TShape.A1, TShape.A2, TShape.A3) + (long)m * k, "MatMul A");
+        Guard.Length(b.Length, Span<TShape>(TShape.B0, TShape.B1, TShape.B2, TShape.B3) + (long)k * n, "MatMul B");
+        Guard.Length(y.Length, (long)TShape.Batch * m * n, "MatMul Y");
+        int p = 0;
+        for (int i0 = 0; i0 < TShape.D0; i0++)
+            for (int i1 = 0; i1 < TShape.D1; i1++)
+                for (int i2 = 0; i2 < TShape.D2; i2++)
+                    for (int i3 = 0; i3 < TShape.D3; i3++, p++)
+                    {
+                        int ao = i0 * TShape.A0 + i1 * TShape.A1 + i2 * TShape.A2 + i3 * TShape.A3;
+                        int bo = i0 * TShape.B0 + i1 * TShape.B1 + i2 * TShape.B2 + i3 * TShape.B3;
+                        var yp = y.Slice(p * m * n, m * n);
+                        yp.Clear();
+                        for (int r = 0; r < m; r++)
+                        {
+                            var row = yp.Slice(r * n, n);
+                            for (int q = 0; q < k; q++)
+                            {
+                                T av = a[ao + r * k + q];
+                                var bRow = b.Slice(bo + q * n, n);
+                                for (int j = 0; j < n; j++) row[j] += av * bRow[j];
+                            }
+                        }
+                    }
     }
 }

@@ -1,6 +1,7 @@
 namespace CompressBuild.Runtime;
 
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -280,6 +281,210 @@ internal static class Pooling
     /// <summary>Taps of output position <paramref name="o"/> inside the padded extent [-padBegin, <paramref name="paddedEnd"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PaddedTaps(int o, int stride, int padBegin, int dilation, int kernel, int paddedEnd)
+    {
+        int start = o * stride - padBegin;
+        int last = paddedEnd - 1 - start;
+        return last < 0 ? 0 : Math.Min(kernel, last / dilation + 1);
+    }
+}
+
+/// <summary>Compile-time facts of an N-d (1-3 spatial axes) MaxPool / AveragePool step over <see cref="Planes"/> planes.</summary>
+internal interface IPoolNdShape : IWindow3Shape
+{
+    /// <summary>Planes (N·C).</summary>
+    static abstract int Planes { get; }
+
+    /// <summary>Padding after the input along depth (the padded extent count_include_pad counts).</summary>
+    static abstract int PadEndD { get; }
+
+    /// <summary>Padding after along height.</summary>
+    static abstract int PadEndH { get; }
+
+    /// <summary>Padding after along width.</summary>
+    static abstract int PadEndW { get; }
+
+    /// <summary>AveragePool: divide by the window's size within the padded input (true) or by its input elements.</summary>
+    static abstract bool CountIncludePad { get; }
+
+    /// <summary>MaxPool Indices: spatial offsets column-major (storage_order 1).</summary>
+    static abstract bool ColumnMajor { get; }
+}
+
+/// <summary>
+/// MaxPool and AveragePool over 1-3 spatial axes for any element type (MaxPool: float, double,
+/// float16, int8, uint8; AveragePool: float, double), window by window with each axis' valid taps,
+/// as the engine's kernels: a max window keeps its first maximum (its int64 Indices output counts
+/// from the start of the input, spatial axes in storage_order), an average divides by the input
+/// elements of the window or, with count_include_pad, by its size within the padded input. Also the
+/// global poolings of any spatial rank.
+/// </summary>
+internal static class PoolingNd
+{
+    /// <summary>MaxPool; <paramref name="indices"/> is empty when the step has no Indices output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Max<TShape, T>(ReadOnlySpan<T> x, Span<T> y, Span<long> indices)
+        where TShape : struct, IPoolNdShape where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        int inSize = TShape.InD * TShape.InH * TShape.InW, outSize = TShape.OutD * TShape.OutH * TShape.OutW;
+        Guard.Length(x.Length, (long)TShape.Planes * inSize, "MaxPool X");
+        Guard.Length(y.Length, (long)TShape.Planes * outSize, "MaxPool Y");
+        bool withIndices = !indices.IsEmpty;
+        if (withIndices) Guard.Length(indices.Length, (long)TShape.Planes * outSize, "MaxPool Indices");
+        ref T x0 = ref MemoryMarshal.GetReference(x);
+        int o = 0;
+        for (int p = 0; p < TShape.Planes; p++)
+        {
+            ref T plane = ref Unsafe.Add(ref x0, (nint)p * inSize);
+            for (int od = 0; od < TShape.OutD; od++)
+            {
+                var (dLo, dHi) = Taps(od, TShape.StrideD, TShape.PadBeginD, TShape.DilationD, TShape.KernelD, TShape.InD);
+                int dStart = od * TShape.StrideD - TShape.PadBeginD;
+                for (int oh = 0; oh < TShape.OutH; oh++)
+                {
+                    var (hLo, hHi) = Taps(oh, TShape.StrideH, TShape.PadBeginH, TShape.DilationH, TShape.KernelH, TShape.InH);
+                    int hStart = oh * TShape.StrideH - TShape.PadBeginH;
+                    for (int ow = 0; ow < TShape.OutW; ow++, o++)
+                    {
+                        var (wLo, wHi) = Taps(ow, TShape.StrideW, TShape.PadBeginW, TShape.DilationW, TShape.KernelW, TShape.InW);
+                        int wStart = ow * TShape.StrideW - TShape.PadBeginW;
+                        T best = T.MinValue;
+                        int arg = -1;
+                        for (int kd = dLo; kd < dHi; kd++)
+                        {
+                            int id = dStart + kd * TShape.DilationD;
+                            for (int kh = hLo; kh < hHi; kh++)
+                            {
+                                int row = (id * TShape.InH + hStart + kh * TShape.DilationH) * TShape.InW + wStart;
+                                for (int kw = wLo; kw < wHi; kw++)
+                                {
+                                    int i = row + kw * TShape.DilationW;
+                                    T v = Unsafe.Add(ref plane, i);
+                                    if (arg < 0 || v > best)
+                                    {
+                                        best = v;
+                                        arg = i;
+                                    }
+                                }
+                            }
+                        }
+                        y[o] = best;
+                        if (withIndices) indices[o] = arg < 0 ? -1 : (long)p * inSize + Spatial<TShape>(arg);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A plane offset as the Indices output counts it (storage_order 1: column-major spatial axes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Spatial<TShape>(int a) where TShape : struct, IPoolNdShape
+    {
+        if (!TShape.ColumnMajor) return a;
+        int w = a % TShape.InW, h = a / TShape.InW % TShape.InH, d = a / (TShape.InH * TShape.InW);
+        return d + (long)TShape.InD * (h + (long)TShape.InH * w);
+    }
+
+    /// <summary>AveragePool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Average<TShape, T>(ReadOnlySpan<T> x, Span<T> y)
+        where TShape : struct, IPoolNdShape where T : unmanaged, INumber<T>
+    {
+        int inSize = TShape.InD * TShape.InH * TShape.InW, outSize = TShape.OutD * TShape.OutH * TShape.OutW;
+        Guard.Length(x.Length, (long)TShape.Planes * inSize, "AveragePool X");
+        Guard.Length(y.Length, (long)TShape.Planes * outSize, "AveragePool Y");
+        ref T x0 = ref MemoryMarshal.GetReference(x);
+        int o = 0;
+        for (int p = 0; p < TShape.Planes; p++)
+        {
+            ref T plane = ref Unsafe.Add(ref x0, (nint)p * inSize);
+            for (int od = 0; od < TShape.OutD; od++)
+            {
+                var (dLo, dHi) = Taps(od, TShape.StrideD, TShape.PadBeginD, TShape.DilationD, TShape.KernelD, TShape.InD);
+                int dPad = Padded(od, TShape.StrideD, TShape.PadBeginD, TShape.DilationD, TShape.KernelD, TShape.InD + TShape.PadEndD);
+                int dStart = od * TShape.StrideD - TShape.PadBeginD;
+                for (int oh = 0; oh < TShape.OutH; oh++)
+                {
+                    var (hLo, hHi) = Taps(oh, TShape.StrideH, TShape.PadBeginH, TShape.DilationH, TShape.KernelH, TShape.InH);
+                    int hPad = Padded(oh, TShape.StrideH, TShape.PadBeginH, TShape.DilationH, TShape.KernelH, TShape.InH + TShape.PadEndH);
+                    int hStart = oh * TShape.StrideH - TShape.PadBeginH;
+                    for (int ow = 0; ow < TShape.OutW; ow++, o++)
+                    {
+                        var (wLo, wHi) = Taps(ow, TShape.StrideW, TShape.PadBeginW, TShape.DilationW, TShape.KernelW, TShape.InW);
+                        int wStart = ow * TShape.StrideW - TShape.PadBeginW;
+                        T sum = T.Zero;
+                        for (int kd = dLo; kd < dHi; kd++)
+                        {
+                            int id = dStart + kd * TShape.DilationD;
+                            for (int kh = hLo; kh < hHi; kh++)
+                            {
+                                int row = (id * TShape.InH + hStart + kh * TShape.DilationH) * TShape.InW + wStart;
+                                for (int kw = wLo; kw < wHi; kw++) sum += Unsafe.Add(ref plane, row + kw * TShape.DilationW);
+                            }
+                        }
+                        int divisor = TShape.CountIncludePad
+                            ? dPad * hPad * Padded(ow, TShape.StrideW, TShape.PadBeginW, TShape.DilationW, TShape.KernelW, TShape.InW + TShape.PadEndW)
+                            : (dHi - dLo) * (hHi - hLo) * (wHi - wLo);
+                        y[o] = sum / T.CreateChecked(divisor);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>GlobalMaxPool: the maximum of each plane (NaN if the plane has one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GlobalMax<TShape, T>(ReadOnlySpan<T> x, Span<T> y)
+        where TShape : struct, IGlobalPoolShape where T : unmanaged, INumber<T>
+    {
+        Guard.Length(x.Length, (long)TShape.Channels * TShape.Size, "GlobalMaxPool X");
+        Guard.Length(y.Length, TShape.Channels, "GlobalMaxPool Y");
+        for (int c = 0; c < TShape.Channels; c++)
+        {
+            var plane = x.Slice(c * TShape.Size, TShape.Size);
+            T best = plane[0];
+            for (int i = 0; i < plane.Length; i++)
+            {
+                T v = plane[i];
+                if (T.IsNaN(v))
+                {
+                    best = v;
+                    break;
+                }
+                if (v > best) best = v;
+            }
+            y[c] = best;
+        }
+    }
+
+    /// <summary>GlobalAveragePool for element types other than float (float has <see cref="Pooling.GlobalAverage{TShape, TSimd, TVec}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GlobalAverage<TShape, T>(ReadOnlySpan<T> x, Span<T> y)
+        where TShape : struct, IGlobalPoolShape where T : unmanaged, INumber<T>
+    {
+        Guard.Length(x.Length, (long)TShape.Channels * TShape.Size, "GlobalAveragePool X");
+        Guard.Length(y.Length, TShape.Channels, "GlobalAveragePool Y");
+        for (int c = 0; c < TShape.Channels; c++)
+        {
+            T sum = T.Zero;
+            foreach (T v in x.Slice(c * TShape.Size, TShape.Size)) sum += v;
+            y[c] = sum / T.CreateChecked(TShape.Size);
+        }
+    }
+
+    /// <summary>Taps [lo, hi) of output position <paramref name="o"/> that read inside [0, <paramref name="size"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Lo, int Hi) Taps(int o, int stride, int padBegin, int dilation, int kernel, int size)
+    {
+        int start = o * stride - padBegin;
+        int lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+        int last = size - 1 - start;
+        int hi = last < 0 ? 0 : Math.Min(kernel, last / dilation + 1);
+        return (Math.Min(lo, hi), hi);
+    }
+
+    /// <summary>Taps of output position <paramref name="o"/> inside the padded extent [-padBegin, <paramref name="paddedEnd"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Padded(int o, int stride, int padBegin, int dilation, int kernel, int paddedEnd)
     {
         int start = o * stride - padBegin;
         int last = paddedEnd - 1 - start;

@@ -96,13 +96,14 @@ public sealed class DiagnosticsTests
     [TestMethod]
     public void UnsupportedAttribute_CB7005()
     {
+        // Resize of a bool tensor is valid ONNX and runs in the engine, but has no generated kernel.
         var b = new ModelBuilder();
-        string x = b.Input("x", DataType.Float, "N", 2, 8);
-        string w = b.Initializer("w", RandomTensors.Normal(1, 1f, 3, 2, 3));
-        string y = b.Node("Conv", new[] { x, w });
-        b.Output(y, DataType.Float, "N", 3, 6);
-        var (d, _) = Single(Baselines.PlanTexts(b.Build(), "Conv1D"), "CB7005");
-        StringAssert.Contains(d.GetMessage(), "1-D convolution");
+        string x = b.Input("x", DataType.Bool, 1, 1, 2, 2);
+        string scales = b.Initializer("scales", new[] { 1f, 1f, 2f, 2f }, 4);
+        string y = b.Node("Resize", new[] { x, "", scales }, NodeAttribute.String("mode", "nearest"));
+        b.Output(y, DataType.Bool, 1, 1, 4, 4);
+        var (d, _) = Single(Baselines.PlanTexts(b.Build(), "ResizeBool"), "CB7005");
+        StringAssert.Contains(d.GetMessage(), "Resize on bool");
     }
 
     [TestMethod]

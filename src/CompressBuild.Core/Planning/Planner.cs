@@ -164,6 +164,13 @@ public static class Planner
         for (int s = 0; s < steps.Count; s++)
         {
             var n = steps[s];
+            if (n.OpType is "LSTM" or "GRU" or "Resize")
+            {
+                int[] Shape(string v) => v.Length == 0 || shapes.ShapeOf(v) is null ? Array.Empty<int>() : PerSample(shapes.ShapeOf(v)!, v, where);
+                scratchFloats[s] = KernelScratch.NnFloats(n.OpType, n.Inputs.Select(Shape).ToArray(), n.Outputs.Select(Shape).ToArray(),
+                    PlanType(shapes.TypeOf(n.Inputs[0]), n.Inputs[0], where), n.Attribute("layout")?.AsInt() == 1, n.Attribute("mode")?.AsString() ?? "nearest");
+                continue;
+            }
             if (n.OpType != "Conv" || n.Inputs.Count < 2) continue;
             scratchFloats[s] = KernelScratch.Floats(n.OpType, PerSample(shapes.ShapeOf(n.Inputs[0])!, n.Inputs[0], where),
                 PerSample(shapes.ShapeOf(n.Inputs[1])!, n.Inputs[1], where), PerSample(shapes.ShapeOf(OutputOf(n))!, OutputOf(n), where),

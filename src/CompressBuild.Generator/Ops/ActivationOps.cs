@@ -7,16 +7,9 @@ namespace CompressBuild.Generator.Ops
     {
         private const string R = StepLowering.Runtime;
 
-        /// <summary>Relu not fused into a layer (e.g. applied to a graph input).</summary>
+        /// <summary>Relu not fused into a layer (e.g. applied to a graph input): every type it accepts, in <see cref="UnaryOps.ReluStep"/>.</summary>
         [Lowers("Relu")]
-        public static StepLowering Relu(StepInfo s)
-        {
-            s.AllowOnly();
-            s.RequireFloat(0);
-            long n = Lit.Product(s.InShape(0));
-            return new StepLowering($"Relu {Lit.Shape(s.InShape(0))}")
-                .Call($"{R}Activations.Relu<{StepLowering.Simd}>({s.FloatInput(0, n)}, {s.FloatOutput(0, n)});");
-        }
+        public static StepLowering Relu(StepInfo s) => UnaryOps.ReluStep(s);
 
         /// <summary>Softmax: opset ≥ 13 normalizes along one axis (default -1); earlier opsets coerce to 2-D at axis (default 1).</summary>
         [Lowers("Softmax")]

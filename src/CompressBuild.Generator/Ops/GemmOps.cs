@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Linq;
+using CompressBuild.Plan;
 
 namespace CompressBuild.Generator.Ops
 {
@@ -50,6 +52,7 @@ namespace CompressBuild.Generator.Ops
         public static StepLowering MatMul(StepInfo s)
         {
             s.AllowOnly();
+            if (s.InputType(0) != PlanTypes.Float) return MatMulNd(s, s.InputType(0));
             s.RequireFloat(0);
             var a = s.InShape(0);
             var b = s.InShape(1);
@@ -68,8 +71,7 @@ namespace CompressBuild.Generator.Ops
                 int rank = System.Math.Max(batchA.Length, batchB.Length);
                 var padA = Enumerable.Repeat(1, rank - batchA.Length).Concat(batchA).ToArray();
                 var padB = Enumerable.Repeat(1, rank - batchB.Length).Concat(batchB).ToArray();
-                if (!padA.SequenceEqual(padB))
-                    throw s.Unsupported($"batch broadcasting between A {Lit.Shape(a)} and B {Lit.Shape(b)} (only equal batch shapes or one shared side)");
+                if (!padA.SequenceEqual(padB)) return MatMulNd(s, PlanTypes.Float);
             }
             if (Lit.Product(y) != batch * m * n) throw s.Unsupported($"output {Lit.Shape(y)} does not match A {Lit.Shape(a)} x B {Lit.Shape(b)}");
             var w = s.WeightInput(1, pb * k * n);
@@ -85,6 +87,88 @@ namespace CompressBuild.Generator.Ops
                 .Bool("ScalePerColumn", perColumn).Bool("Relu", relu)
                 .Int("Batch", batch).Int("AStride", pa == 1 ? 0 : (long)m * k).Int("BStride", pb == 1 ? 0 : (long)k * n)
                 .Call($"{R}Gemm.MatMul<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, pa * m * k)}, {w.Bytes}, {w.Scales}, {s.FloatOutput(0, batch * m * n)});");
+        }
+
+        /// <summary>
+        /// MatMul with batch dims that broadcast in general (float: each product runs the Gemm
+        /// kernel, B in fp32/fp16/int8) or of double / int32 / int64 / uint32 / uint64 (plain loops;
+        /// integers wrap as in the engine).
+        /// </summary>
+        private static StepLowering MatMulNd(StepInfo s, string type)
+        {
+            if (type is not (PlanTypes.Float or PlanTypes.Double or PlanTypes.Int32 or PlanTypes.Int64 or PlanTypes.UInt32 or PlanTypes.UInt64))
+                throw s.Unsupported($"MatMul on {type}");
+            if (s.InputType(1) != type || s.NnOutputType(0) != type) throw s.Unsupported($"A, B and Y must all be {type}");
+            var a = s.InShape(0);
+            var b = s.InShape(1);
+            var y = s.OutShape(0);
+            if (a.Length == 0 || b.Length == 0) throw s.Unsupported("scalar operands are not valid for MatMul");
+            var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
+            var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
+            int m = a2[a2.Length - 2], k = a2[a2.Length - 1], n = b2[b2.Length - 1];
+            if (b2[b2.Length - 2] != k) throw s.Unsupported($"A {Lit.Shape(a)} and B {Lit.Shape(b)} do not agree on K");
+            var batchA = a2.Take(a2.Length - 2).ToArray();
+            var batchB = b2.Take(b2.Length - 2).ToArray();
+            int rank = System.Math.Max(batchA.Length, batchB.Length);
+            var padA = Enumerable.Repeat(1, rank - batchA.Length).Concat(batchA).ToArray();
+            var padB = Enumerable.Repeat(1, rank - batchB.Length).Concat(batchB).ToArray();
+            var dims = new int[rank];
+            var sa = new long[rank];
+            var sb = new long[rank];
+            long strideA = (long)m * k, strideB = (long)k * n;
+            for (int i = rank - 1; i >= 0; i--)
+            {
+                if (padA[i] != padB[i] && padA[i] != 1 && padB[i] != 1)
+                    throw s.Unsupported($"batch dims of A {Lit.Shape(a)} and B {Lit.Shape(b)} do not broadcast");
+                dims[i] = System.Math.Max(padA[i], padB[i]);
+                sa[i] = padA[i] == 1 ? 0 : strideA;
+                sb[i] = padB[i] == 1 ? 0 : strideB;
+                strideA *= padA[i];
+                strideB *= padB[i];
+            }
+            var axes = new List<(int Dim, long A, long B)>();
+            for (int i = 0; i < rank; i++)
+            {
+                if (dims[i] == 1) continue;
+                if (axes.Count > 0)
+                {
+                    var last = axes[axes.Count - 1];
+                    if (last.A == sa[i] * dims[i] && last.B == sb[i] * dims[i])
+                    {
+                        axes[axes.Count - 1] = (last.Dim * dims[i], sa[i], sb[i]);
+                        continue;
+                    }
+                }
+                axes.Add((dims[i], sa[i], sb[i]));
+            }
+            if (axes.Count > 4) throw s.Unsupported($"broadcasting the batch dims of A {Lit.Shape(a)} and B {Lit.Shape(b)} needs {axes.Count} loop axes; at most 4 are supported");
+            while (axes.Count < 4) axes.Insert(0, (1, 0L, 0L));
+            long batch = Lit.Product(dims);
+            if (Lit.Product(y) != batch * m * n) throw s.Unsupported($"output {Lit.Shape(y)} does not match A {Lit.Shape(a)} x B {Lit.Shape(b)}");
+            bool relu = s.FusedRelu;
+            var lowering = new StepLowering($"MatMul {type} {Lit.Shape(a)} x {Lit.Shape(b)} -> {Lit.Shape(y)} (broadcast batch){(relu ? ", Relu" : "")}").Shape("IMatMulNdShape")
+                .Int("M", m).Int("N", n).Int("K", k)
+                .Bool("TransA", false).Bool("TransB", false)
+                .Float("Alpha", 1f).Float("Beta", 0f)
+                .Bool("HasC", false).Int("CRowStride", 0).Int("CColStride", 0);
+            long aCount = Lit.Product(padA) * m * k, bCount = Lit.Product(padB) * k * n;
+            if (type != PlanTypes.Float)
+            {
+                if (relu) throw s.Unsupported($"a fused Relu on a {type} MatMul");
+                lowering.Bool("ScalePerColumn", false).Bool("Relu", false).Int("Batch", batch);
+                for (int i = 0; i < 4; i++) lowering.Int("D" + Lit.Int(i), axes[i].Dim);
+                for (int i = 0; i < 4; i++) lowering.Int("A" + Lit.Int(i), axes[i].A);
+                for (int i = 0; i < 4; i++) lowering.Int("B" + Lit.Int(i), axes[i].B);
+                return lowering.Call($"{R}MatMulNd.Generic<{s.StructName}, {PlanTypes.CSharp(type)}>({s.NnInput(0, aCount, type)}, {s.NnInput(1, bCount, type)}, {s.NnOutput(0, batch * m * n, type)});");
+            }
+            var w = s.WeightInput(1, bCount);
+            bool perColumn = w.Format == "Q8" && b.Length == 2 && ScalePerColumn(s, w, 1);
+            if (w.Format == "Q8" && !perColumn && w.Axis >= 0) throw s.Unsupported($"int8 scales along axis {w.Axis} of B {Lit.Shape(b)}");
+            lowering.Bool("ScalePerColumn", perColumn).Bool("Relu", relu).Int("Batch", batch);
+            for (int i = 0; i < 4; i++) lowering.Int("D" + Lit.Int(i), axes[i].Dim);
+            for (int i = 0; i < 4; i++) lowering.Int("A" + Lit.Int(i), axes[i].A);
+            for (int i = 0; i < 4; i++) lowering.Int("B" + Lit.Int(i), axes[i].B);
+            return lowering.Call($"{R}MatMulNd.Run<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, aCount)}, {w.Bytes}, {w.Scales}, {s.FloatOutput(0, batch * m * n)});");
         }
 
         /// <summary>Element strides of C for Y[i,j] given C's unidirectional broadcast shape.</summary>
