@@ -16,9 +16,16 @@ internal static class DotnetCli
     /// Runs <c>dotnet ARGS</c>. <paramref name="packagesFolder"/> (NUGET_PACKAGES) isolates consumers
     /// from the global packages folder; null keeps the machine's (for building the repository).
     /// </summary>
-    public static Result Run(string workingDirectory, string? packagesFolder, TimeSpan timeout, params string[] args)
+    public static Result Run(string workingDirectory, string? packagesFolder, TimeSpan timeout, params string[] args) =>
+        Start(DotnetHost(), workingDirectory, packagesFolder, timeout, args);
+
+    /// <summary>Runs a native executable (a NativeAOT publish).</summary>
+    public static Result RunExecutable(string path, string workingDirectory, TimeSpan timeout) =>
+        Start(path, workingDirectory, null, timeout, Array.Empty<string>());
+
+    private static Result Start(string program, string workingDirectory, string? packagesFolder, TimeSpan timeout, string[] args)
     {
-        var psi = new ProcessStartInfo(DotnetHost())
+        var psi = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -45,7 +52,7 @@ internal static class DotnetCli
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {string.Join(' ', args)} did not finish in {timeout}:\n{Tail(output.ToString())}");
+            Assert.Fail($"{program} {string.Join(' ', args)} did not finish in {timeout}:\n{Tail(output.ToString())}");
         }
         process.WaitForExit();
         return new Result(process.ExitCode, output.ToString());

@@ -110,7 +110,9 @@ public static class Planner
             string input = n.Inputs[0];
             bool sameSize = shapes.ShapeOf(input) is { } si && shapes.ShapeOf(OutputOf(n)) is { } so && Dim.Product(si) == Dim.Product(so)
                 && shapes.TypeOf(input) == shapes.TypeOf(OutputOf(n));
-            bool view = ViewOps.Contains(n.OpType) || (n.OpType == "Dropout" && n.Outputs.Skip(1).All(o => o.Length == 0));
+            // Dropout is a view at inference, unless a runtime training_mode input can switch it on.
+            bool view = ViewOps.Contains(n.OpType) || (n.OpType == "Dropout" && n.Outputs.Skip(1).All(o => o.Length == 0)
+                && (!n.HasInput(2) || IsConstant(n.Inputs[2]) && graph.Initializers[n.Inputs[2]].GetDouble(0) == 0));
             if (view && sameSize)
             {
                 root[OutputOf(n)] = Root(input);
