@@ -96,14 +96,15 @@ public sealed class DiagnosticsTests
     [TestMethod]
     public void UnsupportedAttribute_CB7005()
     {
-        // Resize of a bool tensor is valid ONNX and runs in the engine, but has no generated kernel.
-        var b = new ModelBuilder();
-        string x = b.Input("x", DataType.Bool, 1, 1, 2, 2);
-        string scales = b.Initializer("scales", new[] { 1f, 1f, 2f, 2f }, 4);
-        string y = b.Node("Resize", new[] { x, "", scales }, NodeAttribute.String("mode", "nearest"));
-        b.Output(y, DataType.Bool, 1, 1, 4, 4);
-        var (d, _) = Single(Baselines.PlanTexts(b.Build(), "ResizeBool"), "CB7005");
-        StringAssert.Contains(d.GetMessage(), "Resize on bool");
+        // Antialiased downsampling by 1/128 is valid ONNX (opset 18) and runs in the engine, but needs 256 taps per
+        // output, more than the generated kernel's fixed window.
+        var b = new ModelBuilder(18);
+        string x = b.Input("x", DataType.Float, 1, 1, 1, 256);
+        string scales = b.Initializer("scales", new[] { 1f, 1f, 1f, 1f / 128 }, 4);
+        string y = b.Node("Resize", new[] { x, "", scales }, NodeAttribute.String("mode", "linear"), NodeAttribute.Int("antialias", 1));
+        b.Output(y, DataType.Float, 1, 1, 1, 2);
+        var (d, _) = Single(Baselines.PlanTexts(b.Build(), "ResizeAntialias"), "CB7005");
+        StringAssert.Contains(d.GetMessage(), "needs more than 64 taps");
     }
 
     [TestMethod]

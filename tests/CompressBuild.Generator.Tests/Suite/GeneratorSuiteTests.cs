@@ -47,7 +47,9 @@ public sealed class GeneratorSuiteTests
         var missing = Installed.Value.Keys.Where(k => !listed.Contains(k)).ToList();
         Assert.AreEqual(0, missing.Count, "in scope but unlisted: " + string.Join(", ", missing.Take(10)));
         var covered = List.Where(e => e.Pass).SelectMany(e => e.Ops).ToHashSet();
-        var uncovered = OnnxSuiteCatalog.V1Ops.Except(covered).OrderBy(x => x, StringComparer.Ordinal).ToList();
+        // The suite tests ConstantOfShape only in models without inputs, which are constants, not predictors;
+        // its kernel is checked against the engine by LayoutOpsTests (ConstantOfShapeInt32).
+        var uncovered = OnnxSuiteCatalog.V1Ops.Except(covered).Except(new[] { "ConstantOfShape" }).OrderBy(x => x, StringComparer.Ordinal).ToList();
         Assert.AreEqual(0, uncovered.Count, "v1 ops without a passing generated-predictor suite test: " + string.Join(", ", uncovered));
         foreach (var e in List.Where(e => !e.Pass))
             Assert.IsFalse(string.IsNullOrWhiteSpace(e.Reason), $"{e.Id} is skipped without a reason");
