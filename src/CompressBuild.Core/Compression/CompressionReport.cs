@@ -84,9 +84,16 @@ public sealed record CompressionReport
             foreach (var (name, original) in m.Original)
                 sb.Append(inv, $"| {name} | {original:F4} | {(m.Compressed.TryGetValue(name, out var c) ? c.ToString("F4", inv) : "")} |\n");
         sb.Append(inv, $"\nArena {ArenaBytes:N0} bytes, {Macs:N0} MACs per sample, weights as {WeightStorage}, target {Target}.\n\n");
-        sb.Append("## Layers\n\n| layer | op | weight shape | bits | sparsity | bytes |\n|---|---|---|---:|---:|---:|\n");
+        bool quant = Layers.Any(l => l.ScaleMin is not null || l.SqnrDb is not null || l.Sensitivity is not null);
+        sb.Append("## Layers\n\n| layer | op | weight shape | bits | sparsity | bytes |");
+        sb.Append(quant ? " scales | SQNR dB | sensitivity (pt) |\n|---|---|---|---:|---:|---:|---|---:|---:|\n" : "\n|---|---|---|---:|---:|---:|\n");
         foreach (var l in Layers)
-            sb.Append(inv, $"| {l.Name} | {l.Op} | [{string.Join(",", l.Shape)}] | {l.Bits} | {l.Sparsity:P1} | {l.Bytes:N0} |\n");
+        {
+            sb.Append(inv, $"| {l.Name} | {l.Op} | [{string.Join(",", l.Shape)}] | {l.Bits} | {l.Sparsity:P1} | {l.Bytes:N0} |");
+            if (quant)
+                sb.Append(inv, $" {(l.ScaleMin is { } a ? $"{a:G3} .. {l.ScaleMax:G3}" : "")} | {(l.SqnrDb is { } q ? q.ToString("F1", inv) : "")} | {(l.Sensitivity is { } d ? d.ToString("F2", inv) : "")} |");
+            sb.Append('\n');
+        }
         sb.Append("\n## Steps\n\n");
         foreach (var s in Steps) sb.Append("- ").Append(s).Append('\n');
         if (Verification.Count > 0)
@@ -105,7 +112,20 @@ public sealed record LayerReport(
     [property: JsonPropertyName("shape")] IReadOnlyList<int> Shape,
     [property: JsonPropertyName("bits")] int Bits,
     [property: JsonPropertyName("sparsity")] double Sparsity,
-    [property: JsonPropertyName("bytes")] long Bytes);
+    [property: JsonPropertyName("bytes")] long Bytes)
+{
+    /// <summary>Smallest and largest weight scale of a quantized layer (null when not quantized).</summary>
+    [JsonPropertyName("scale_min")] public double? ScaleMin { get; init; }
+
+    /// <summary>Largest weight scale of a quantized layer.</summary>
+    [JsonPropertyName("scale_max")] public double? ScaleMax { get; init; }
+
+    /// <summary>Signal-to-quantization-noise ratio of the layer's output vs float, in dB, on calibration data.</summary>
+    [JsonPropertyName("sqnr_db")] public double? SqnrDb { get; init; }
+
+    /// <summary>Metric drop in points when this layer alone is quantized (mixed precision), else null.</summary>
+    [JsonPropertyName("sensitivity")] public double? Sensitivity { get; init; }
+}
 
 /// <summary>Metrics of the original and the compressed model by name (top1, agreement, max_abs_error, ...).</summary>
 public sealed record ReportMetrics(

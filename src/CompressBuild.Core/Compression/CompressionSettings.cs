@@ -35,6 +35,9 @@ public sealed record CompressionSettings
     /// <summary>minmax, percentile, entropy, mse.</summary>
     public string Calibration { get; init; } = "minmax";
 
+    /// <summary>Percentile of |activation| kept by <c>percentile</c> calibration (<c>percentile:99.9</c>; default 99.99).</summary>
+    public double CalibrationPercentile { get; init; } = 99.99;
+
     /// <summary>Fraction of weights removed, 0 .. 0.99.</summary>
     public double Prune { get; init; }
 
@@ -104,7 +107,7 @@ public sealed record CompressionSettings
                 "Quantize" => s with { Quantize = OneOf(model, name, value, QuantizeValues) },
                 "Activations" => s with { Activations = OneOf(model, name, value, ActivationValues) },
                 "Granularity" => s with { Granularity = OneOf(model, name, value, GranularityValues) },
-                "Calibration" => s with { Calibration = OneOf(model, name, value, CalibrationValues) },
+                "Calibration" => CalibrationValue(s, model, value),
                 "Prune" => s with { Prune = Number(model, name, value, 0, 0.99) },
                 "PruneStructure" => s with { PruneStructure = OneOf(model, name, value, PruneStructureValues) },
                 "LowRank" => value.Equals("auto", StringComparison.OrdinalIgnoreCase)
@@ -124,6 +127,17 @@ public sealed record CompressionSettings
             };
         }
         return s;
+    }
+
+    // "percentile:99.9" configures the percentile; the other methods take no parameter.
+    private static CompressionSettings CalibrationValue(CompressionSettings s, string model, string value)
+    {
+        int colon = value.IndexOf(':');
+        string method = OneOf(model, "Calibration", colon < 0 ? value : value[..colon], CalibrationValues);
+        if (colon < 0) return s with { Calibration = method };
+        if (method != "percentile")
+            throw Invalid(model, $"Calibration='{value}': only percentile takes a parameter (e.g. percentile:99.9)");
+        return s with { Calibration = method, CalibrationPercentile = Number(model, "Calibration percentile", value[(colon + 1)..], 50, 100) };
     }
 
     private static CompressBuildException Invalid(string model, string what) =>
