@@ -387,55 +387,12 @@ public sealed class ElementwiseOpsTests
             }
         }
         var (texts, resources) = EndToEnd.Inputs(classes.Values.Select(v => v.Output));
-        var hosts = classes.Values.Select(v => HostSource(v.Plan)).Append(EndToEnd.HostileConsumer).ToArray();
+        var hosts = classes.Values.Select(v => TypedHost.Source(v.Plan, "ElementHost", EndToEnd.Namespace)).Append(EndToEnd.HostileConsumer).ToArray();
         var (_, result, compilation) = GeneratorHarness.Run(texts, GeneratorHarness.NewCompilation(true, hosts));
         var errors = result.Diagnostics.Where(d => d.Severity > DiagnosticSeverity.Info).ToList();
         Assert.AreEqual(0, errors.Count, "generator diagnostics:\n" + string.Join("\n", errors.Take(20)));
         return (GeneratorHarness.EmitAndLoad(compilation, resources), classes);
     });
-
-    /// <summary>A host calling the typed span API with arrays (reflection cannot pass spans).</summary>
-    private static string HostSource(ModelPlan plan)
-    {
-        string c = $"global::{EndToEnd.Namespace}.{plan.ClassName}";
-        string Arg(string array, int k, string type) => $"({PlanTypes.CSharp(type)}[]){array}[{k}]";
-        string args = string.Join(", ", plan.Inputs.Select((v, k) => Arg("i", k, v.ElementType)).Concat(plan.Outputs.Select((v, k) => Arg("o", k, v.ElementType))));
-        var sb = new StringBuilder();
-        sb.AppendLine("namespace ElementHost");
-        sb.AppendLine("{");
-        sb.AppendLine($"    public static class Host_{plan.ClassName}");
-        sb.AppendLine("    {");
-        sb.AppendLine($"        public static object Create() => new {c}();");
-        sb.AppendLine($"        public static void Predict(object p, global::System.Array[] i, global::System.Array[] o) => (({c})p).Predict({args});");
-        sb.AppendLine("        public static long Allocated(object p, global::System.Array[] i, global::System.Array[] o, int calls)");
-        sb.AppendLine("        {");
-        sb.AppendLine($"            var m = ({c})p;");
-        sb.AppendLine($"            m.Predict({args});");
-        sb.AppendLine("            long before = global::System.GC.GetAllocatedBytesForCurrentThread();");
-        sb.AppendLine($"            for (int k = 0; k < calls; k++) m.Predict({args});");
-        sb.AppendLine("            return global::System.GC.GetAllocatedBytesForCurrentThread() - before;");
-        sb.AppendLine("        }");
-        sb.AppendLine("    }");
-        sb.AppendLine("}");
-        return sb.ToString();
-    }
-
-    private static Type ClrType(string planType) => planType switch
-    {
-        PlanTypes.Float => typeof(float),
-        PlanTypes.Double => typeof(double),
-        PlanTypes.Float16 => typeof(Half),
-        PlanTypes.Int8 => typeof(sbyte),
-        PlanTypes.UInt8 => typeof(byte),
-        PlanTypes.Int16 => typeof(short),
-        PlanTypes.UInt16 => typeof(ushort),
-        PlanTypes.Int32 => typeof(int),
-        PlanTypes.UInt32 => typeof(uint),
-        PlanTypes.Int64 => typeof(long),
-        PlanTypes.UInt64 => typeof(ulong),
-        PlanTypes.Bool => typeof(bool),
-        _ => throw new ArgumentException(planType),
-    };
 
     /// <summary>Runs the predictor sample by sample on engine-shaped inputs (batched along axis 0 when the model is).</summary>
     private static Tensor[] Run(Assembly assembly, ModelPlan plan, Tensor[] inputs, string method = "Predict")
@@ -444,11 +401,11 @@ public sealed class ElementwiseOpsTests
         object predictor = host.GetMethod("Create")!.Invoke(null, null)!;
         bool batched = plan.Inputs.Any(v => v.Batched);
         int samples = batched ? inputs[plan.Inputs.ToList().FindIndex(v => v.Batched)].Shape[0] : 1;
-        var outputs = plan.Outputs.Select(v => Array.CreateInstance(ClrType(v.ElementType), samples * v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
+        var outputs = plan.Outputs.Select(v => Array.CreateInstance(TypedHost.ClrType(v.ElementType), samples * v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
         for (int n = 0; n < samples; n++)
         {
-            var ins = plan.Inputs.Select((v, k) => Slice(inputs[k].Data, v.Batched ? n : 0, v.Shape.Aggregate(1, (a, d) => a * d), ClrType(v.ElementType))).ToArray();
-            var outs = plan.Outputs.Select(v => Array.CreateInstance(ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
+            var ins = plan.Inputs.Select((v, k) => Slice(inputs[k].Data, v.Batched ? n : 0, v.Shape.Aggregate(1, (a, d) => a * d), TypedHost.ClrType(v.ElementType))).ToArray();
+            var outs = plan.Outputs.Select(v => Array.CreateInstance(TypedHost.ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
             try
             {
                 host.GetMethod(method)!.Invoke(null, new object[] { predictor, ins, outs });
@@ -463,7 +420,7 @@ public sealed class ElementwiseOpsTests
         {
             var shape = plan.Outputs[k].Shape.ToArray();
             if (plan.Outputs[k].Batched) shape[0] = samples;
-            return Tensor.FromArray(DataTypeOf(plan.Outputs[k].ElementType), o, shape);
+            return Tensor.FromArray(TypedHost.OnnxType(plan.Outputs[k].ElementType), o, shape);
         }).ToArray();
     }
 
@@ -473,8 +430,6 @@ public sealed class ElementwiseOpsTests
         Array.Copy(data, sample * length, r, 0, length);
         return r;
     }
-
-    private static DataType DataTypeOf(string planType) => AllTypes.First(t => DataTypes.OnnxName(t).ToLowerInvariant() == planType);
 
     /// <summary>Integers and bool exactly; float32 within 2e-6 relative; float16 within one half ulp; double within 1e-13 (NaN matches NaN, infinities exactly).</summary>
     internal static string? Compare(Tensor expected, Tensor actual)
@@ -522,8 +477,8 @@ public sealed class ElementwiseOpsTests
             var plan = built.Plan;
             var host = assembly.GetType($"ElementHost.Host_{name}", throwOnError: true)!;
             object predictor = host.GetMethod("Create")!.Invoke(null, null)!;
-            var ins = plan.Inputs.Select(v => Array.CreateInstance(ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
-            var outs = plan.Outputs.Select(v => Array.CreateInstance(ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
+            var ins = plan.Inputs.Select(v => Array.CreateInstance(TypedHost.ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
+            var outs = plan.Outputs.Select(v => Array.CreateInstance(TypedHost.ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
             if (name.StartsWith("Pow", StringComparison.Ordinal) || name.StartsWith("Clip", StringComparison.Ordinal)) ins = built.Case.Inputs(3).Select((t, k) => Slice(t.Data, 0, ins[k].Length, ins[k].GetType().GetElementType()!)).ToArray();
             long bytes = (long)host.GetMethod("Allocated")!.Invoke(null, new object[] { predictor, ins, outs, 100 })!;
             Assert.AreEqual(0L, bytes, $"{name} allocated during Predict");
@@ -538,7 +493,7 @@ public sealed class ElementwiseOpsTests
         var cases = names.Select(n => Cases.Single(c => c.Name == n)).ToList();
         var outputs = cases.Select(c => EndToEnd.Compress(c.Build(), c.Name)).ToList();
         var (texts, resources) = EndToEnd.Inputs(outputs);
-        var compilation = GeneratorHarness.NewCompilation(true, outputs.Select(o => HostSource(o.Plan.Plan)).ToArray());
+        var compilation = GeneratorHarness.NewCompilation(true, outputs.Select(o => TypedHost.Source(o.Plan.Plan, "ElementHost", EndToEnd.Namespace)).ToArray());
         compilation = compilation.WithOptions(compilation.Options.WithOverflowChecks(true));
         var (_, result, output) = GeneratorHarness.Run(texts, compilation);
         Assert.AreEqual(0, result.Diagnostics.Length, string.Join("\n", result.Diagnostics));
@@ -562,7 +517,7 @@ public sealed class ElementwiseOpsTests
         plan = plan with { Steps = plan.Steps.Select(st => st with { Op = "Identity" }).ToEquatableArray() };
         output = output with { Plan = output.Plan with { Plan = plan } };
         var (texts, resources) = EndToEnd.Inputs(new[] { output });
-        var (_, result, compilation) = GeneratorHarness.Run(texts, GeneratorHarness.NewCompilation(true, HostSource(plan)));
+        var (_, result, compilation) = GeneratorHarness.Run(texts, GeneratorHarness.NewCompilation(true, TypedHost.Source(plan, "ElementHost", EndToEnd.Namespace)));
         Assert.AreEqual(0, result.Diagnostics.Length, string.Join("\n", result.Diagnostics));
         var assembly = GeneratorHarness.EmitAndLoad(compilation, resources);
         var x = Random(DataType.Int16, 3, new[] { 2, 37 });

@@ -219,7 +219,7 @@ public sealed class LayoutOpsTests
     {
         var outputs = LayoutModels.All.ToDictionary(c => c.Name, c => EndToEnd.Compress(c.Build(), c.Name));
         var (texts, resources) = EndToEnd.Inputs(outputs.Values);
-        var hosts = outputs.Values.Select(o => HostSource(o.Plan.Plan)).ToArray();
+        var hosts = outputs.Values.Select(o => TypedHost.Source(o.Plan.Plan, "LayoutHost", Namespace)).ToArray();
         var (_, result, compilation) = GeneratorHarness.Run(texts, GeneratorHarness.NewCompilation(true, hosts));
         var errors = result.Diagnostics.Where(d => d.Severity > DiagnosticSeverity.Info).ToList();
         Assert.AreEqual(0, errors.Count, "generator diagnostics:\n" + string.Join("\n", errors));
@@ -494,7 +494,7 @@ public sealed class LayoutOpsTests
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
         }
-        return plan.Outputs.Select((v, k) => Tensor.FromArray(DataTypeOf(v.ElementType), outArrays[k], v.Shape.ToArray())).ToArray();
+        return plan.Outputs.Select((v, k) => Tensor.FromArray(TypedHost.OnnxType(v.ElementType), outArrays[k], v.Shape.ToArray())).ToArray();
     }
 
     private static (Type Host, object Predictor, Array[] In, Array[] Out) Prepare(Assembly assembly, ModelPlan plan, Tensor[] inputs)
@@ -502,67 +502,8 @@ public sealed class LayoutOpsTests
         var host = assembly.GetType($"LayoutHost.Host_{plan.ClassName}", throwOnError: true)!;
         object predictor = host.GetMethod("Create")!.Invoke(null, null)!;
         var byName = plan.Inputs.Select((v, k) => inputs[k].Data).ToArray();
-        var outArrays = plan.Outputs.Select(v => Array.CreateInstance(ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
+        var outArrays = plan.Outputs.Select(v => Array.CreateInstance(TypedHost.ClrType(v.ElementType), v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
         return (host, predictor, byName, outArrays);
     }
 
-    private static DataType DataTypeOf(string planType) => planType switch
-    {
-        PlanTypes.Float => DataType.Float,
-        PlanTypes.Double => DataType.Double,
-        PlanTypes.Float16 => DataType.Float16,
-        PlanTypes.Int8 => DataType.Int8,
-        PlanTypes.UInt8 => DataType.UInt8,
-        PlanTypes.Int16 => DataType.Int16,
-        PlanTypes.UInt16 => DataType.UInt16,
-        PlanTypes.Int32 => DataType.Int32,
-        PlanTypes.UInt32 => DataType.UInt32,
-        PlanTypes.Int64 => DataType.Int64,
-        PlanTypes.UInt64 => DataType.UInt64,
-        PlanTypes.Bool => DataType.Bool,
-        _ => throw new ArgumentException(planType),
-    };
-
-    private static Type ClrType(string planType) => planType switch
-    {
-        PlanTypes.Float => typeof(float),
-        PlanTypes.Double => typeof(double),
-        PlanTypes.Float16 => typeof(Half),
-        PlanTypes.Int8 => typeof(sbyte),
-        PlanTypes.UInt8 => typeof(byte),
-        PlanTypes.Int16 => typeof(short),
-        PlanTypes.UInt16 => typeof(ushort),
-        PlanTypes.Int32 => typeof(int),
-        PlanTypes.UInt32 => typeof(uint),
-        PlanTypes.Int64 => typeof(long),
-        PlanTypes.UInt64 => typeof(ulong),
-        PlanTypes.Bool => typeof(bool),
-        _ => throw new ArgumentException(planType),
-    };
-
-    /// <summary>A host calling the span API with typed arrays (reflection cannot pass spans).</summary>
-    private static string HostSource(ModelPlan plan)
-    {
-        string c = $"global::{Namespace}.{plan.ClassName}";
-        string Arg(string array, int k, string type) => $"({PlanTypes.CSharp(type)}[]){array}[{k}]";
-        string args = string.Join(", ", plan.Inputs.Select((v, k) => Arg("i", k, v.ElementType)).Concat(plan.Outputs.Select((v, k) => Arg("o", k, v.ElementType))));
-        var sb = new StringBuilder();
-        sb.AppendLine("namespace LayoutHost");
-        sb.AppendLine("{");
-        sb.AppendLine($"    public static class Host_{plan.ClassName}");
-        sb.AppendLine("    {");
-        sb.AppendLine($"        public static object Create() => new {c}();");
-        sb.AppendLine($"        public static void Predict(object p, global::System.Array[] i, global::System.Array[] o) => (({c})p).Predict({args});");
-        sb.AppendLine("        public static long Allocated(object p, global::System.Array[] i, global::System.Array[] o, int calls)");
-        sb.AppendLine("        {");
-        sb.AppendLine($"            var m = ({c})p;");
-        sb.AppendLine($"            m.Predict({args});");
-        sb.AppendLine("            long before = global::System.GC.GetAllocatedBytesForCurrentThread();");
-        sb.AppendLine($"            for (int k = 0; k < calls; k++) m.Predict({args});");
-        sb.AppendLine("            return global::System.GC.GetAllocatedBytesForCurrentThread() - before;");
-        sb.AppendLine("        }");
-        sb.AppendLine("    }");
-        sb.AppendLine("}");
-        return sb.ToString();
-    }
 }

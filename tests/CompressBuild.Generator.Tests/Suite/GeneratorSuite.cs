@@ -60,7 +60,7 @@ internal static class GeneratorSuite
         {
             var byClass = outputs.ToDictionary(kv => kv.Value.Plan.Plan.ClassName, kv => kv.Key, StringComparer.Ordinal);
             var (texts, resources) = EndToEnd.Inputs(outputs.Values);
-            var hosts = outputs.Values.Select(o => HostSource(o.Plan.Plan)).ToArray();
+            var hosts = outputs.Values.Select(o => TypedHost.Source(o.Plan.Plan, "SuiteHost", Namespace)).ToArray();
             var (_, run, compilation) = GeneratorHarness.Run(texts, GeneratorHarness.NewCompilation(true, hosts));
             var rejected = Attribute(run.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning), byClass, "generator");
             if (rejected.Count == 0)
@@ -152,7 +152,7 @@ internal static class GeneratorSuite
                 var inputs = plan.Inputs.Select(v => set.Inputs[v.Name]).ToArray();
                 int n = batched ? inputs[0].Shape[0] : 1;
                 var inArrays = inputs.Select(t => t.Data).ToArray();
-                var outArrays = plan.Outputs.Select(v => Array.CreateInstance(ClrType(v.ElementType), n * v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
+                var outArrays = plan.Outputs.Select(v => Array.CreateInstance(TypedHost.ClrType(v.ElementType), n * v.Shape.Aggregate(1, (a, d) => a * d))).ToArray();
                 if (batched) host.GetMethod("PredictBatch")!.Invoke(null, new object[] { predictor, inArrays, outArrays, n });
                 else host.GetMethod("Predict")!.Invoke(null, new object[] { predictor, inArrays, outArrays });
                 for (int k = 0; k < plan.Outputs.Count; k++)
@@ -177,42 +177,5 @@ internal static class GeneratorSuite
         {
             return $"crash: {e.GetType().Name}: {e.Message}";
         }
-    }
-
-    private static Type ClrType(string planType) => planType switch
-    {
-        PlanTypes.Float => typeof(float),
-        PlanTypes.Double => typeof(double),
-        PlanTypes.Float16 => typeof(Half),
-        PlanTypes.Int8 => typeof(sbyte),
-        PlanTypes.UInt8 => typeof(byte),
-        PlanTypes.Int16 => typeof(short),
-        PlanTypes.UInt16 => typeof(ushort),
-        PlanTypes.Int32 => typeof(int),
-        PlanTypes.UInt32 => typeof(uint),
-        PlanTypes.Int64 => typeof(long),
-        PlanTypes.UInt64 => typeof(ulong),
-        PlanTypes.Bool => typeof(bool),
-        _ => throw new ArgumentException(planType),
-    };
-
-    /// <summary>A host that calls the span API with typed arrays (reflection cannot pass spans).</summary>
-    private static string HostSource(ModelPlan plan)
-    {
-        string c = $"global::{Namespace}.{plan.ClassName}";
-        string Arg(string array, int k, string type) => $"({PlanTypes.CSharp(type)}[]){array}[{k}]";
-        string args = string.Join(", ", plan.Inputs.Select((v, k) => Arg("i", k, v.ElementType)).Concat(plan.Outputs.Select((v, k) => Arg("o", k, v.ElementType))));
-        bool batched = plan.Inputs.All(v => v.Batched) && plan.Outputs.All(v => v.Batched);
-        var sb = new StringBuilder();
-        sb.AppendLine("namespace SuiteHost");
-        sb.AppendLine("{");
-        sb.AppendLine($"    public static class Host_{plan.ClassName}");
-        sb.AppendLine("    {");
-        sb.AppendLine($"        public static object Create() => new {c}();");
-        sb.AppendLine($"        public static void Predict(object p, global::System.Array[] i, global::System.Array[] o) => (({c})p).Predict({args});");
-        if (batched) sb.AppendLine($"        public static void PredictBatch(object p, global::System.Array[] i, global::System.Array[] o, int n) => (({c})p).PredictBatch({args}, n);");
-        sb.AppendLine("    }");
-        sb.AppendLine("}");
-        return sb.ToString();
     }
 }
