@@ -18,4 +18,10 @@ internal sealed class OnnxOperatorAttribute : Attribute
 
     /// <summary>Newest opset version the kernel implements.</summary>
     public int MaxOpset { get; init; } = Onnx.OnnxModel.MaxSupportedOpset;
+
+    /// <summary>
+    /// The operator's domain: empty for ONNX. Other domains are for operators the engine's own
+    /// passes create (the loader refuses them in user models).
+    /// </summary>
+    public string Domain { get; init; } = "";
 }

@@ -13,13 +13,13 @@ internal static class OperatorRegistry
 
     private static readonly Lazy<Dictionary<string, Entry>> Entries = new(Discover);
 
-    /// <summary>Supported op types, sorted.</summary>
-    public static IReadOnlyList<string> SupportedOps => Entries.Value.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+    /// <summary>Supported op types of the ONNX domain, sorted.</summary>
+    public static IReadOnlyList<string> SupportedOps =>
+        Entries.Value.Where(e => e.Value.Info.Domain.Length == 0).Select(e => e.Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
 
     /// <summary>True when <paramref name="node"/> can run under <paramref name="opset"/>.</summary>
     public static bool IsSupported(Node node, int opset) =>
-        node.Domain is "" or "ai.onnx"
-        && Entries.Value.TryGetValue(node.OpType, out var e)
+        Entries.Value.TryGetValue(Key(node.Domain, node.OpType), out var e)
         && opset >= e.Info.MinOpset && opset <= e.Info.MaxOpset;
 
     /// <summary>The opset range of an operator, or null if it is not supported.</summary>
@@ -43,7 +43,10 @@ internal static class OperatorRegistry
 
     /// <summary>Creates the kernel for one supported node.</summary>
     public static OpKernel Create(Node node, int opset, string where) =>
-        Entries.Value[node.OpType].Factory(new NodeContext(node, opset, where));
+        Entries.Value[Key(node.Domain, node.OpType)].Factory(new NodeContext(node, opset, where));
+
+    // ONNX-domain operators are keyed by op type alone; others as "domain:op".
+    private static string Key(string domain, string opType) => domain is "" or "ai.onnx" ? opType : domain + ":" + opType;
 
     /// <summary>The text of the unsupported-operator error.</summary>
     public static string UnsupportedMessage(IReadOnlyList<Node> unsupported, int opset, string where)
@@ -67,9 +70,10 @@ internal static class OperatorRegistry
                 throw new InvalidOperationException($"{type} has [OnnxOperator] but is not a concrete OpKernel");
             var ctor = type.GetConstructor(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance, new[] { typeof(NodeContext) })
                 ?? throw new InvalidOperationException($"{type} needs a constructor taking NodeContext");
-            if (result.ContainsKey(info.OpType))
-                throw new InvalidOperationException($"two kernels claim {info.OpType}: {result[info.OpType].Factory.Method.DeclaringType} and {type}");
-            result[info.OpType] = new Entry(info, ctx =>
+            string key = Key(info.Domain, info.OpType);
+            if (result.ContainsKey(key))
+                throw new InvalidOperationException($"two kernels claim {key}: {result[key].Factory.Method.DeclaringType} and {type}");
+            result[key] = new Entry(info, ctx =>
             {
                 try
                 {

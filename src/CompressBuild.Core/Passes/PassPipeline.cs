@@ -31,6 +31,13 @@ public sealed class PassPipeline
         new RemoveIdentityPass(), new ConstantFoldingPass(), new FuseBatchNormPass(), new MatMulAddToGemmPass(), new DeadCodeEliminationPass());
 
     /// <summary>
+    /// Turns a QDQ model into integer operators (QLinearConv, QGemm, layout ops on quantized
+    /// values: see <see cref="QdqFusionPass"/>), then drops the DequantizeLinear nodes of weights
+    /// and the constants nothing reads any more.
+    /// </summary>
+    public static PassPipeline IntegerInference() => new("integer-inference", new QdqFusionPass(), new DeadCodeEliminationPass());
+
+    /// <summary>
     /// Runs the passes in order, repeatedly, until none changes the model (at most
     /// <paramref name="maxIterations"/> rounds). Returns the rewrites per pass.
     /// </summary>

@@ -15,7 +15,14 @@ public static class Calibrator
     public const int BatchSize = 256;
 
     /// <summary>Statistics of <paramref name="tensors"/> over every sample of <paramref name="data"/>.</summary>
-    public static IReadOnlyDictionary<string, TensorStatistics> Collect(Model model, DataSet data, IReadOnlyCollection<string> tensors)
+    public static IReadOnlyDictionary<string, TensorStatistics> Collect(Model model, DataSet data, IReadOnlyCollection<string> tensors) =>
+        Collect(model, data, tensors, histograms: true);
+
+    /// <summary>
+    /// Statistics of <paramref name="tensors"/>; without <paramref name="histograms"/> only the
+    /// ranges (one pass, all the minmax method needs; the histograms stay empty).
+    /// </summary>
+    public static IReadOnlyDictionary<string, TensorStatistics> Collect(Model model, DataSet data, IReadOnlyCollection<string> tensors, bool histograms)
     {
         var executor = new Executor(model);
         if (executor.Inputs.Count != 1)
@@ -35,7 +42,7 @@ public static class Calibrator
 
         var stats = tensors.ToDictionary(t => t, t => new TensorStatistics(
             float.IsFinite(min[t]) ? min[t] : 0f, float.IsFinite(max[t]) ? max[t] : 0f), StringComparer.Ordinal);
-        ForEachBatch(executor, set, input.Name, options, tensors, (name, values) => stats[name].Add(values));
+        if (histograms) ForEachBatch(executor, set, input.Name, options, tensors, (name, values) => stats[name].Add(values));
         return stats;
     }
 

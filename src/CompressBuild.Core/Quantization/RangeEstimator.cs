@@ -86,6 +86,9 @@ public static class RangeEstimator
     {
         var (hist, width) = Magnitudes(s);
         if (width == 0) return 0;
+        // After a ReLU most values are exact zeros; any threshold represents them exactly, but their
+        // spike would dominate both distributions and make clipping the tail look free.
+        if (s.Min >= 0) hist[0] = 0;
         const int levels = 128;
         double best = double.PositiveInfinity;
         int bestI = hist.Length;
