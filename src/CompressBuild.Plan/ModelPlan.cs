@@ -111,12 +111,35 @@ namespace CompressBuild.Plan
     /// <param name="Id">Identifier used by steps.</param>
     /// <param name="ElementType">Logical element type (what kernels compute with).</param>
     /// <param name="Shape">Shape.</param>
-    /// <param name="Storage">How it is stored: the element type itself, or <c>f16</c>/<c>q8</c> for compressed floats.</param>
+    /// <param name="Storage">How it is stored: the element type itself, or <c>float16</c>/<c>q8</c>/<c>q4</c>/<c>q2</c> for compressed floats.</param>
     /// <param name="Offset">Byte offset in the blob.</param>
     /// <param name="Bytes">Stored bytes.</param>
-    /// <param name="Scale">For <c>q8</c>: the id of the float constant of scales.</param>
-    /// <param name="Axis">For <c>q8</c>: the axis the scales run along (-1 = one scale).</param>
-    public sealed record PlanConstant(string Id, string ElementType, EquatableArray<int> Shape, string Storage, long Offset, long Bytes, string Scale, int Axis);
+    /// <param name="Scale">For <c>q8</c>: the id of the float constant of scales (stored fp32); for <c>q4</c>/<c>q2</c>: of the fp16-stored scales.</param>
+    /// <param name="Axis">For <c>q8</c>: the axis the scales run along (-1 = one scale); for <c>q4</c>/<c>q2</c>: the output-channel axis (0, or 1 of a 2-D <c>[K, N]</c> weight).</param>
+    public sealed record PlanConstant(string Id, string ElementType, EquatableArray<int> Shape, string Storage, long Offset, long Bytes, string Scale, int Axis)
+    {
+        /// <summary>
+        /// For <c>q4</c>/<c>q2</c>: reduction indices per scale (the last block of a channel may be
+        /// shorter); 0 for every other storage. Packed values keep the tensor's element order, from the
+        /// low bits of each byte up; scales are indexed <c>(outer · blocks + r / Block) · inner + inner index</c>
+        /// for the weight viewed as <c>[outer, reduction, inner]</c> around its channel axis.
+        /// </summary>
+        public int Block { get; init; }
+    }
+
+    /// <summary>Storage names of packed sub-byte weights.</summary>
+    public static class PlanStorages
+    {
+        /// <summary>Symmetric int8 with fp32 scales.</summary>
+        public const string Q8 = "q8";
+        /// <summary>Int4 in [-8, 7], two per byte, fp16 block scales.</summary>
+        public const string Q4 = "q4";
+        /// <summary>Int2 in [-2, 1], four per byte, fp16 block scales.</summary>
+        public const string Q2 = "q2";
+
+        /// <summary>Bits per value of a packed storage (4 or 2), or 0.</summary>
+        public static int PackedBits(string storage) => storage == Q4 ? 4 : storage == Q2 ? 2 : 0;
+    }
 
     /// <summary>One operator application.</summary>
     /// <param name="Op">ONNX op type.</param>

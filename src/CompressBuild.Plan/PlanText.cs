@@ -27,12 +27,14 @@ namespace CompressBuild.Plan
     /// output "logits" logits float [1,10] b5 batched
     /// buffer b0 float 784 0
     /// const c0 float [6,1,5,5] float 0 600 "" -1
+    /// const c4 float [120,400] q4 1024 24000 "c5" 0 block=32
     /// step Conv "/c1/Conv" [b0,c0,c1] [b1] group=i:1 kernel_shape=I:[5,5] activation=s:"Relu"
     /// step Dropout "d" [b2] [b3,~] ratio=f:0.5
     /// end
     /// </code>
     /// Attribute values carry their kind: <c>i:</c> int, <c>I:</c> ints, <c>f:</c> float,
-    /// <c>F:</c> floats, <c>s:</c> string, <c>S:</c> strings.
+    /// <c>F:</c> floats, <c>s:</c> string, <c>S:</c> strings. A <c>const</c> of packed weights
+    /// (<c>q4</c>, <c>q2</c>) ends with <c>block=</c> (see <see cref="PlanConstant.Block"/>).
     /// </remarks>
     public static class PlanText
     {
@@ -59,7 +61,12 @@ namespace CompressBuild.Plan
             foreach (var v in plan.Outputs) Line(Value("output", v));
             foreach (var b in plan.Buffers) Line("buffer", Bare(b.Id), Bare(b.ElementType), b.Length.ToString(Inv), b.Offset.ToString(Inv));
             foreach (var c in plan.Constants)
-                Line("const", Bare(c.Id), Bare(c.ElementType), Ints(c.Shape.Select(x => (long)x)), Bare(c.Storage), c.Offset.ToString(Inv), c.Bytes.ToString(Inv), Quote(c.Scale), c.Axis.ToString(Inv));
+            {
+                var tokens = new List<string> { "const", Bare(c.Id), Bare(c.ElementType), Ints(c.Shape.Select(x => (long)x)), Bare(c.Storage), c.Offset.ToString(Inv), c.Bytes.ToString(Inv), Quote(c.Scale), c.Axis.ToString(Inv) };
+                // Optional trailing field, so plans without packed weights read as before.
+                if (c.Block != 0) tokens.Add("block=" + c.Block.ToString(Inv));
+                Line(tokens.ToArray());
+            }
             foreach (var s in plan.Steps)
             {
                 var tokens = new List<string> { "step", Bare(s.Op), Quote(s.Name), List(s.Inputs), List(s.Outputs) };
@@ -197,9 +204,12 @@ namespace CompressBuild.Plan
                         buffers.Add(new PlanBuffer(t[1], t[2], checked((int)ParseLong(t[3], lineNo)), ParseLong(t[4], lineNo)));
                         break;
                     case "const":
-                        Expect(t, 9, lineNo);
+                        if (t.Count != 10 || !t[9].StartsWith("block=", StringComparison.Ordinal)) Expect(t, 9, lineNo);
                         constants.Add(new PlanConstant(t[1], t[2], ParseInts(t[3], lineNo).Select(x => checked((int)x)).ToEquatableArray(), t[4],
-                            ParseLong(t[5], lineNo), ParseLong(t[6], lineNo), Unquote(t[7], lineNo), ParseInt(t[8], lineNo)));
+                            ParseLong(t[5], lineNo), ParseLong(t[6], lineNo), Unquote(t[7], lineNo), ParseInt(t[8], lineNo))
+                        {
+                            Block = t.Count == 10 ? ParseInt(t[9].Substring("block=".Length), lineNo) : 0,
+                        });
                         break;
                     case "step":
                         if (t.Count < 5) throw new PlanFormatException(lineNo, "a step needs op, name, inputs and outputs");

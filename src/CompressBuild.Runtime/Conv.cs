@@ -66,6 +66,13 @@ internal interface IConvShape
     static abstract bool Relu { get; }
 }
 
+/// <summary>Compile-time facts of a Conv step whose weights are packed (<see cref="IPackedFormat"/>).</summary>
+internal interface IPackedConvShape : IConvShape
+{
+    /// <summary>Taps (of one output channel's <c>InChannels / Groups · KernelHeight · KernelWidth</c>) per fp16 scale.</summary>
+    static abstract int Block { get; }
+}
+
 /// <summary>
 /// 2-D convolution, direct and register-blocked: output pixels run along vector lanes; each inner
 /// loop computes four output channels × two vectors (or one/two channels × four vectors) of pixels,
@@ -77,8 +84,8 @@ internal interface IConvShape
 /// stride reads contiguous vectors. With stride 1 the output is computed over the flattened padded
 /// plane (rows of the padded width; the few columns past the output width are discarded), which keeps
 /// the lanes busy on narrow images. Results go to an output staging area and are compacted into Y.
-/// fp16 and int8 weights are dequantized per 4-channel block into a small float panel (scale folded
-/// in); fp32 weights are read straight from the blob. Scratch size: <see cref="ScratchFloats{TShape}"/>.
+/// fp16, int8, int4 and int2 weights are dequantized per 4-channel block into a small float panel
+/// (scales folded in); fp32 weights are read straight from the blob. Scratch size: <see cref="ScratchFloats{TShape}"/>.
 /// </remarks>
 internal static class Conv
 {
@@ -135,11 +142,31 @@ internal static class Conv
     public static void Run<TShape, TW, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch)
         where TShape : struct, IConvShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        int icg = TShape.InChannels / TShape.Groups, ocg = TShape.OutChannels / TShape.Groups;
-        int ickk = icg * TShape.KernelHeight * TShape.KernelWidth;
-        Guard.Length(x.Length, (long)TShape.InChannels * TShape.InHeight * TShape.InWidth, "Conv X");
-        WeightReader.RequireBytes<TW>(w, (long)TShape.OutChannels * ickk, "Conv W");
+        WeightReader.RequireBytes<TW>(w, (long)TShape.OutChannels * Taps<TShape>(), "Conv W");
         if (TW.HasScales) Guard.Length(scales.Length, TShape.ScalePerChannel ? TShape.OutChannels : 1, "Conv scales");
+        Execute<TShape, Dense<TW>, TSimd, TVec>(x, w, MemoryMarshal.AsBytes(scales), 0, bias, y, scratch);
+    }
+
+    /// <summary>Runs one Conv step with packed weights (int4 / int2) and fp16 block scales along each output channel's taps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunPacked<TShape, TP, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, ReadOnlySpan<byte> scales, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch)
+        where TShape : struct, IPackedConvShape where TP : struct, IPackedFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        Guard.Length(w.Length, Packed.Bytes<TP>((long)TShape.OutChannels * Taps<TShape>()), "Conv W (packed bytes)");
+        Guard.Length(scales.Length, 2L * TShape.OutChannels * ((Taps<TShape>() + TShape.Block - 1) / TShape.Block), "Conv scales (fp16 bytes)");
+        Execute<TShape, PackedSource<TP>, TSimd, TVec>(x, w, scales, TShape.Block, bias, y, scratch);
+    }
+
+    /// <summary>Weights per output channel (the taps of its group's input channels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Taps<T>() where T : struct, IConvShape => T.InChannels / T.Groups * T.KernelHeight * T.KernelWidth;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Execute<TShape, TSource, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, ReadOnlySpan<byte> scales, int block, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch)
+        where TShape : struct, IConvShape where TSource : struct, IPanelSource where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int icg = TShape.InChannels / TShape.Groups, ocg = TShape.OutChannels / TShape.Groups;
+        Guard.Length(x.Length, (long)TShape.InChannels * TShape.InHeight * TShape.InWidth, "Conv X");
         if (TShape.HasBias) Guard.Length(bias.Length, TShape.OutChannels, "Conv B");
         Guard.Length(y.Length, (long)TShape.OutChannels * TShape.OutHeight * TShape.OutWidth, "Conv Y");
         Guard.Length(scratch.Length, ScratchFloats<TShape>(), "Conv scratch");
@@ -151,19 +178,19 @@ internal static class Conv
         Rows.Clear<TSimd, TVec>(ref Unsafe.Add(ref staged, (nint)TShape.InChannels * InPlane<TShape>()), Slack);
 
         ref byte wb = ref MemoryMarshal.GetReference(w);
-        ref float sc = ref MemoryMarshal.GetReference(scales);
+        ref byte sc = ref MemoryMarshal.GetReference(scales);
         ref float bs = ref MemoryMarshal.GetReference(bias);
         for (int g = 0; g < TShape.Groups; g++)
         {
             ref float inG = ref Unsafe.Add(ref staged, (nint)g * icg * InPlane<TShape>());
             int ob = 0;
             for (; ob <= ocg - ChannelBlock; ob += ChannelBlock)
-                Block<TShape, TW, TSimd, TVec, Four>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel);
+                Block<TShape, TSource, TSimd, TVec, Four>(g * ocg + ob, ref inG, ref wb, ref sc, block, ref bs, ref outStaged, ref panel);
             switch (ocg - ob)
             {
-                case 3: Block<TShape, TW, TSimd, TVec, Three>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel); break;
-                case 2: Block<TShape, TW, TSimd, TVec, Two>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel); break;
-                case 1: Block<TShape, TW, TSimd, TVec, One>(g * ocg + ob, ref inG, ref wb, ref sc, ref bs, ref outStaged, ref panel); break;
+                case 3: Block<TShape, TSource, TSimd, TVec, Three>(g * ocg + ob, ref inG, ref wb, ref sc, block, ref bs, ref outStaged, ref panel); break;
+                case 2: Block<TShape, TSource, TSimd, TVec, Two>(g * ocg + ob, ref inG, ref wb, ref sc, block, ref bs, ref outStaged, ref panel); break;
+                case 1: Block<TShape, TSource, TSimd, TVec, One>(g * ocg + ob, ref inG, ref wb, ref sc, block, ref bs, ref outStaged, ref panel); break;
             }
         }
 
@@ -174,6 +201,52 @@ internal static class Conv
             for (int oh = 0; oh < TShape.OutHeight; oh++)
                 Rows.Copy<TSimd, TVec>(ref Unsafe.Add(ref outStaged, (nint)oc * OutPlane<TShape>() + (nint)oh * OutPitch<TShape>()),
                     ref Unsafe.Add(ref y0, ((nint)oc * TShape.OutHeight + oh) * ow), ow);
+    }
+
+    /// <summary>Where a block of output channels finds its float weights (scale folded in).</summary>
+    private interface IPanelSource
+    {
+        /// <summary>
+        /// The <paramref name="count"/> channels' weights from <paramref name="oc0"/>, rows of <c>Taps</c>
+        /// floats: in the blob (fp32) or dequantized into <paramref name="panel"/>. <paramref name="block"/>:
+        /// taps per scale of packed weights.
+        /// </summary>
+        static abstract ref float Weights<TShape, TSimd, TVec>(int oc0, int count, ref byte w, ref byte scales, int block, ref float panel)
+            where TShape : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct;
+    }
+
+    /// <summary>fp32 (read in place), fp16 and int8 weights (fp32 scales per channel or one).</summary>
+    private readonly struct Dense<TW> : IPanelSource where TW : struct, IWeightFormat
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ref float Weights<TShape, TSimd, TVec>(int oc0, int count, ref byte w, ref byte scales, int block, ref float panel)
+            where TShape : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
+            int ickk = Taps<TShape>();
+            if (typeof(TW) == typeof(F32)) return ref Unsafe.As<byte, float>(ref Unsafe.Add(ref w, (nint)oc0 * ickk * 4));
+            ref float sc = ref Unsafe.As<byte, float>(ref scales);
+            for (int j = 0; j < count; j++)
+            {
+                float s = TW.HasScales ? (TShape.ScalePerChannel ? Unsafe.Add(ref sc, oc0 + j) : sc) : 1f;
+                WeightReader.Dequantize<TW, TSimd, TVec>(ref w, (nint)(oc0 + j) * ickk, ickk, s, ref Unsafe.Add(ref panel, (nint)j * ickk));
+            }
+            return ref panel;
+        }
+    }
+
+    /// <summary>Packed int4 / int2 weights, unpacked and scaled block by block.</summary>
+    private readonly struct PackedSource<TP> : IPanelSource where TP : struct, IPackedFormat
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ref float Weights<TShape, TSimd, TVec>(int oc0, int count, ref byte w, ref byte scales, int block, ref float panel)
+            where TShape : struct, IConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
+            int ickk = Taps<TShape>();
+            int blocks = (ickk + block - 1) / block;
+            for (int j = 0; j < count; j++)
+                Packed.Dequantize<TP, TSimd, TVec>(ref w, (nint)(oc0 + j) * ickk, ickk, ref Unsafe.Add(ref scales, (nint)(oc0 + j) * blocks * 2), block, ref Unsafe.Add(ref panel, (nint)j * ickk));
+            return ref panel;
+        }
     }
 
     /// <summary>Copies X into the padded (and, for stride &gt; 1, phase-split) staging planes.</summary>
@@ -219,24 +292,11 @@ internal static class Conv
 
     /// <summary>All output pixels of <typeparamref name="TCount"/> (1-4) channels starting at <paramref name="oc0"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<TShape, TW, TSimd, TVec, TCount>(int oc0, ref float inG, ref byte wb, ref float scales, ref float bias, ref float outStaged, ref float panel)
-        where TShape : struct, IConvShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct where TCount : struct, IConstant
+    private static void Block<TShape, TSource, TSimd, TVec, TCount>(int oc0, ref float inG, ref byte wb, ref byte scales, int block, ref float bias, ref float outStaged, ref float panel)
+        where TShape : struct, IConvShape where TSource : struct, IPanelSource where TSimd : struct, ISimd<TVec> where TVec : struct where TCount : struct, IConstant
     {
         int count = TCount.Value;
-        int ickk = TShape.InChannels / TShape.Groups * TShape.KernelHeight * TShape.KernelWidth;
-        ref float wf = ref panel;
-        if (typeof(TW) == typeof(F32))
-        {
-            wf = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref wb, (nint)oc0 * ickk * 4));
-        }
-        else
-        {
-            for (int j = 0; j < count; j++)
-            {
-                float s = TW.HasScales ? (TShape.ScalePerChannel ? Unsafe.Add(ref scales, oc0 + j) : scales) : 1f;
-                WeightReader.Dequantize<TW, TSimd, TVec>(ref wb, (nint)(oc0 + j) * ickk, ickk, s, ref Unsafe.Add(ref panel, (nint)j * ickk));
-            }
-        }
+        ref float wf = ref TSource.Weights<TShape, TSimd, TVec>(oc0, count, ref wb, ref scales, block, ref panel);
         float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
         if (TShape.HasBias)
         {

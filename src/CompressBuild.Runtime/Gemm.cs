@@ -62,6 +62,21 @@ internal interface IMatMulShape : IGemmShape
     static abstract int BStride { get; }
 }
 
+/// <summary>Compile-time facts of a Gemm step whose B is packed (<see cref="IPackedFormat"/>).</summary>
+internal interface IPackedGemmShape : IGemmShape
+{
+    /// <summary>
+    /// Reduction indices per fp16 scale. B <c>[N,K]</c> (<see cref="IGemmShape.TransB"/>): scale
+    /// <c>n · ⌈K/Block⌉ + k / Block</c>; B <c>[K,N]</c>: scale <c>(k / Block) · N + n</c>.
+    /// </summary>
+    static abstract int Block { get; }
+}
+
+/// <summary>Compile-time facts of a (batched) MatMul step with a packed, shared B.</summary>
+internal interface IPackedMatMulShape : IMatMulShape, IPackedGemmShape
+{
+}
+
 /// <summary>
 /// Gemm and MatMul. B is read in its stored format (fp32, fp16, int8), so weights are dequantized in
 /// registers. Two register-blocked forms: B <c>[K,N]</c> broadcasts elements of A against vectors of
@@ -219,6 +234,14 @@ internal static class Gemm
         where TShape : struct, IGemmShape where TW : struct, IWeightFormat where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         if (TW.HasScales) acc = TSimd.Multiply(acc, TShape.ScalePerColumn ? TSimd.Load(ref scales, n) : TSimd.Splat(scales));
+        FinishVec<TShape, TSimd, TVec>(acc, i, n, ref c, ref y);
+    }
+
+    /// <summary>Y[i, n..n+Count) = act(alpha · acc + beta · C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishVec<TShape, TSimd, TVec>(TVec acc, int i, int n, ref float c, ref float y)
+        where TShape : struct, IGemmShape where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
         if (TShape.Alpha != 1f) acc = TSimd.Multiply(acc, TSimd.Splat(TShape.Alpha));
         if (TShape.HasC && TShape.Beta != 0f)
         {
@@ -314,6 +337,13 @@ internal static class Gemm
         where TShape : struct, IGemmShape where TW : struct, IWeightFormat
     {
         if (TW.HasScales) acc *= TShape.ScalePerColumn ? Unsafe.Add(ref scales, n) : scales;
+        Finish<TShape>(acc, i, n, ref c, ref y);
+    }
+
+    /// <summary>Y[i, n] = act(alpha · acc + beta · C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TShape>(float acc, int i, int n, ref float c, ref float y) where TShape : struct, IGemmShape
+    {
         if (TShape.Alpha != 1f) acc *= TShape.Alpha;
         if (TShape.HasC && TShape.Beta != 0f) acc += TShape.Beta * Unsafe.Add(ref c, (nint)i * TShape.CRowStride + (nint)n * TShape.CColStride);
         if (TShape.Relu) acc = SimdScalar.Max(acc, 0f);
@@ -332,6 +362,188 @@ internal static class Gemm
                 float acc = 0f;
                 for (int k = 0; k < TShape.K; k++) acc += AAt<TShape>(ref a, i, k) * TW.Get(ref b, (nint)n * TShape.K + k);
                 StoreScalar<TShape, TW>(acc, i, n, ref scales, ref c, ref y);
+            }
+    }
+
+    // ---- Packed B (int4 / int2): values unpacked in registers, fp32 sums per scale block, then scaled. ----
+
+    /// <summary>Runs one Gemm step with packed B and fp16 block scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunPacked<TShape, TP, TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> scales, ReadOnlySpan<float> c, Span<float> y)
+        where TShape : struct, IPackedGemmShape where TP : struct, IPackedFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        CheckPacked<TShape, TP>(a.Length, 1, b, scales, y.Length, 1);
+        if (TShape.HasC) Guard.Length(c.Length, (long)(TShape.M - 1) * TShape.CRowStride + (long)(TShape.N - 1) * TShape.CColStride + 1, "Gemm C");
+        PackedCore<TShape, TP, TSimd, TVec>(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(scales),
+            ref MemoryMarshal.GetReference(c), ref MemoryMarshal.GetReference(y));
+    }
+
+    /// <summary>Runs one MatMul step with a packed B shared by every batch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MatMulPacked<TShape, TP, TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> scales, Span<float> y)
+        where TShape : struct, IPackedMatMulShape where TP : struct, IPackedFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (TShape.BStride != 0) Guard.Fail("MatMul packed B (batch stride)", TShape.BStride, 0);
+        CheckPacked<TShape, TP>(a.Length, TShape.AStride == 0 ? 1 : TShape.Batch, b, scales, y.Length, TShape.Batch);
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        for (int p = 0; p < TShape.Batch; p++)
+        {
+            PackedCore<TShape, TP, TSimd, TVec>(ref Unsafe.Add(ref a0, (nint)p * TShape.AStride), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(scales),
+                ref a0, ref Unsafe.Add(ref y0, (nint)p * TShape.M * TShape.N));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Blocks<TShape>() where TShape : struct, IPackedGemmShape => (TShape.K + TShape.Block - 1) / TShape.Block;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckPacked<TShape, TP>(int aLength, int aCount, ReadOnlySpan<byte> b, ReadOnlySpan<byte> scales, int yLength, int yCount)
+        where TShape : struct, IPackedGemmShape where TP : struct, IPackedFormat
+    {
+        Guard.Length(aLength, (long)TShape.M * TShape.K * aCount, "Gemm A");
+        Guard.Length(b.Length, Packed.Bytes<TP>((long)TShape.K * TShape.N), "Gemm B (packed bytes)");
+        Guard.Length(scales.Length, 2L * Blocks<TShape>() * TShape.N, "Gemm scales (fp16 bytes)");
+        Guard.Length(yLength, (long)TShape.M * TShape.N * yCount, "Gemm Y");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackedCore<TShape, TP, TSimd, TVec>(ref float a, ref byte b, ref byte scales, ref float c, ref float y)
+        where TShape : struct, IPackedGemmShape where TP : struct, IPackedFormat where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (!TShape.TransB)
+        {
+            for (int i = 0; i < TShape.M; i++)
+            {
+                int n = 0;
+                for (; n <= TShape.N - 2 * TSimd.Count; n += 2 * TSimd.Count) PackedColumns<TShape, TP, TSimd, TVec, Two>(i, n, ref a, ref b, ref scales, ref c, ref y);
+                for (; n <= TShape.N - TSimd.Count; n += TSimd.Count) PackedColumns<TShape, TP, TSimd, TVec, One>(i, n, ref a, ref b, ref scales, ref c, ref y);
+                for (; n < TShape.N; n++) PackedColumns<TShape, TP, SimdScalar, float, One>(i, n, ref a, ref b, ref scales, ref c, ref y);
+            }
+        }
+        else if (TShape.TransA)
+        {
+            PackedNaive<TShape, TP>(ref a, ref b, ref scales, ref c, ref y);
+        }
+        else
+        {
+            for (int i = 0; i < TShape.M; i++)
+            {
+                int n = 0;
+                for (; n <= TShape.N - 4; n += 4) PackedRows<TShape, TP, TSimd, TVec, Four>(i, n, ref a, ref b, ref scales, ref c, ref y);
+                for (; n < TShape.N; n++) PackedRows<TShape, TP, TSimd, TVec, One>(i, n, ref a, ref b, ref scales, ref c, ref y);
+            }
+        }
+    }
+
+    /// <summary>B <c>[K,N]</c>: <typeparamref name="TVecs"/> (1-2) vectors of columns of row <paramref name="i"/>; A elements broadcast, block scales loaded per column.</summary>
+    // Too many locals for the JIT to inline: compiled on its own, fully optimized from the first call.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackedColumns<TShape, TP, TSimd, TVec, TVecs>(int i, int n, ref float a, ref byte b, ref byte scales, ref float c, ref float y)
+        where TShape : struct, IPackedGemmShape where TP : struct, IPackedFormat where TSimd : struct, ISimd<TVec> where TVec : struct where TVecs : struct, IConstant
+    {
+        int w = TSimd.Count;
+        bool two = TVecs.Value > 1;
+        // Rows of B start on whole bytes when N is a multiple of the values per byte (column tiles are whole vectors).
+        bool aligned = TShape.N % Packed.PerByte<TP>() == 0;
+        TVec y0 = TSimd.Zero, y1 = TSimd.Zero;
+        for (int kb = 0, blk = 0; kb < TShape.K; kb += TShape.Block, blk++)
+        {
+            int ke = Math.Min(kb + TShape.Block, TShape.K);
+            TVec s0 = TSimd.Zero, s1 = TSimd.Zero;
+            for (int k = kb; k < ke; k++)
+            {
+                TVec x = TSimd.Splat(AAt<TShape>(ref a, i, k));
+                nint row = (nint)k * TShape.N + n;
+                s0 = TSimd.MultiplyAdd(x, Packed.Load<TP, TSimd, TVec>(ref b, row, aligned), s0);
+                if (two) s1 = TSimd.MultiplyAdd(x, Packed.Load<TP, TSimd, TVec>(ref b, row + w, aligned), s1);
+            }
+            nint si = (nint)blk * TShape.N + n;
+            y0 = TSimd.MultiplyAdd(s0, TSimd.LoadHalf(ref scales, si), y0);
+            if (two) y1 = TSimd.MultiplyAdd(s1, TSimd.LoadHalf(ref scales, si + w), y1);
+        }
+        FinishVec<TShape, TSimd, TVec>(y0, i, n, ref c, ref y);
+        if (two) FinishVec<TShape, TSimd, TVec>(y1, i, n + w, ref c, ref y);
+    }
+
+    /// <summary>B <c>[N,K]</c>, A <c>[M,K]</c>: dot products of row <paramref name="i"/> of A with <typeparamref name="TRows"/> (1 or 4) rows of B, block by block.</summary>
+    // Too many locals for the JIT to inline: compiled on its own, fully optimized from the first call.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackedRows<TShape, TP, TSimd, TVec, TRows>(int i, int n, ref float a, ref byte b, ref byte scales, ref float c, ref float y)
+        where TShape : struct, IPackedGemmShape where TP : struct, IPackedFormat where TSimd : struct, ISimd<TVec> where TVec : struct where TRows : struct, IConstant
+    {
+        bool four = TRows.Value > 1;
+        int w = TSimd.Count, blocks = Blocks<TShape>();
+        // Rows and scale blocks start on whole bytes when K and Block are multiples of the values per byte.
+        bool aligned = TShape.K % Packed.PerByte<TP>() == 0 && TShape.Block % Packed.PerByte<TP>() == 0;
+        nint r0 = (nint)n * TShape.K, r1 = r0 + TShape.K, r2 = r1 + TShape.K, r3 = r2 + TShape.K;
+        nint s0 = (nint)n * blocks;
+        TVec t0 = TSimd.Zero, t1 = TSimd.Zero, t2 = TSimd.Zero, t3 = TSimd.Zero;
+        float d0 = 0f, d1 = 0f, d2 = 0f, d3 = 0f;
+        for (int kb = 0, blk = 0; kb < TShape.K; kb += TShape.Block, blk++)
+        {
+            int ke = Math.Min(kb + TShape.Block, TShape.K);
+            TVec p0 = TSimd.Zero, p1 = TSimd.Zero, p2 = TSimd.Zero, p3 = TSimd.Zero;
+            int k = kb;
+            for (; k <= ke - w; k += w)
+            {
+                TVec x = TSimd.Load(ref a, (nint)i * TShape.K + k);
+                p0 = TSimd.MultiplyAdd(x, Packed.Load<TP, TSimd, TVec>(ref b, r0 + k, aligned), p0);
+                if (four)
+                {
+                    p1 = TSimd.MultiplyAdd(x, Packed.Load<TP, TSimd, TVec>(ref b, r1 + k, aligned), p1);
+                    p2 = TSimd.MultiplyAdd(x, Packed.Load<TP, TSimd, TVec>(ref b, r2 + k, aligned), p2);
+                    p3 = TSimd.MultiplyAdd(x, Packed.Load<TP, TSimd, TVec>(ref b, r3 + k, aligned), p3);
+                }
+            }
+            float e0 = 0f, e1 = 0f, e2 = 0f, e3 = 0f;
+            for (; k < ke; k++)
+            {
+                float x = AAt<TShape>(ref a, i, k);
+                e0 += x * TP.Get(ref b, r0 + k);
+                if (four)
+                {
+                    e1 += x * TP.Get(ref b, r1 + k);
+                    e2 += x * TP.Get(ref b, r2 + k);
+                    e3 += x * TP.Get(ref b, r3 + k);
+                }
+            }
+            float c0 = Packed.Scale(ref scales, s0 + blk);
+            t0 = TSimd.MultiplyAdd(p0, TSimd.Splat(c0), t0);
+            d0 += e0 * c0;
+            if (four)
+            {
+                float c1 = Packed.Scale(ref scales, s0 + blocks + blk), c2 = Packed.Scale(ref scales, s0 + 2 * blocks + blk), c3 = Packed.Scale(ref scales, s0 + 3 * blocks + blk);
+                t1 = TSimd.MultiplyAdd(p1, TSimd.Splat(c1), t1);
+                t2 = TSimd.MultiplyAdd(p2, TSimd.Splat(c2), t2);
+                t3 = TSimd.MultiplyAdd(p3, TSimd.Splat(c3), t3);
+                d1 += e1 * c1;
+                d2 += e2 * c2;
+                d3 += e3 * c3;
+            }
+        }
+        Finish<TShape>(TSimd.Sum(t0) + d0, i, n, ref c, ref y);
+        if (four)
+        {
+            Finish<TShape>(TSimd.Sum(t1) + d1, i, n + 1, ref c, ref y);
+            Finish<TShape>(TSimd.Sum(t2) + d2, i, n + 2, ref c, ref y);
+            Finish<TShape>(TSimd.Sum(t3) + d3, i, n + 3, ref c, ref y);
+        }
+    }
+
+    /// <summary>A <c>[K,M]</c> and B <c>[N,K]</c> (rare): plain loops.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackedNaive<TShape, TP>(ref float a, ref byte b, ref byte scales, ref float c, ref float y)
+        where TShape : struct, IPackedGemmShape where TP : struct, IPackedFormat
+    {
+        int blocks = Blocks<TShape>();
+        for (int i = 0; i < TShape.M; i++)
+            for (int n = 0; n < TShape.N; n++)
+            {
+                float acc = 0f;
+                for (int k = 0; k < TShape.K; k++)
+                    acc += AAt<TShape>(ref a, i, k) * TP.Get(ref b, (nint)n * TShape.K + k) * Packed.Scale(ref scales, (nint)n * blocks + k / TShape.Block);
+                Finish<TShape>(acc, i, n, ref c, ref y);
             }
     }
 }

@@ -6,6 +6,7 @@ using CompressBuild.Core.Evaluation;
 using CompressBuild.Core.Execution;
 using CompressBuild.Core.Passes;
 using CompressBuild.Core.Planning;
+using CompressBuild.Core.Quantization;
 using CompressBuild.Core.Shapes;
 using CompressBuild.Plan;
 
@@ -41,16 +42,25 @@ public static class Compressor
         ShapeInference.Run(model, strict: true);
 
         bool perChannel = settings.Granularity == "per-channel";
-        var encodings = WeightQuantization.Encodings(model, settings.Quantize, perChannel);
-        string precision = settings.Quantize switch
+        var staticInt8 = settings.Activations == "int8" ? StaticQuantization.Run(model, settings, file, steps) : null;
+        var encodings = staticInt8 is null ? WeightQuantization.Encodings(model, settings.Quantize, perChannel) : new Dictionary<string, ConstantEncoding>();
+        MixedPrecisionResult? mixed = staticInt8?.Mixed;
+        string higher = "float";
+        if (staticInt8 is null && settings.MaxAccuracyDrop is not null && WeightOnlyMixedPrecision.Run(model, settings, file, perChannel, encodings, steps) is { } m)
+            (encodings, mixed, higher) = m;
+        string precision = staticInt8 is not null
+            ? $"int8 static: int8 weights ({(perChannel ? "per-channel" : "per-tensor")} symmetric), uint8 activations ({settings.Calibration} calibration)"
+            : settings.Quantize switch
         {
             "fp16" => "fp16 weights",
             "int8" => $"int8 weights ({(perChannel ? "per-channel" : "per-tensor")} symmetric)",
+            "int4" or "int2" => LowBitPrecision(settings.Quantize, perChannel),
             _ => "fp32",
         };
-        if (encodings.Count > 0) steps.Add($"quantize weights: {precision}, {encodings.Count} tensor(s)");
+        if (mixed is { } mp && mp.HighPrecision.Count > 0) precision += $", {mp.HighPrecision.Count} layer(s) kept at {higher}";
+        if (encodings.Count > 0) steps.Add($"quantize weights: {precision}, {encodings.Count} tensor(s)" + (settings.Quantize is "int4" or "int2" ? LowBitNote(encodings) : ""));
 
-        var compressed = OnnxModel.Parse(OnnxModel.ToBytes(model), Path.GetDirectoryName(Path.GetFullPath(modelPath)), file);
+        var compressed = OnnxModel.Parse(OnnxModel.ToBytes(staticInt8?.Qdq ?? model), Path.GetDirectoryName(Path.GetFullPath(modelPath)), file);
         WeightQuantization.Apply(compressed, encodings);
         compressed.Metadata.RemoveAll(kv => kv.Key.StartsWith("compressbuild.", StringComparison.Ordinal));
         compressed.Metadata.Add(new("compressbuild.compression", precision));
@@ -58,7 +68,7 @@ public static class Compressor
         compressed.ProducerVersion = typeof(Compressor).Assembly.GetName().Version?.ToString(3) ?? "";
 
         string summary = precision + (settings.Target == "generic" ? "" : $", target {settings.Target}");
-        var plan = Planner.Build(model, new PlanOptions
+        var plan = Planner.Build(staticInt8?.PlanModel ?? model, new PlanOptions
         {
             ClassName = className,
             Namespace = settings.Namespace,
@@ -88,7 +98,7 @@ public static class Compressor
             Macs = stats.MacsPerSample ?? 0,
             WeightStorage = plan.Plan.Weights.Storage == WeightStorage.Literal ? "literal" : "resource",
             Target = settings.Target,
-            Layers = Layers(model, plan.Plan, encodings),
+            Layers = Layers(model, encodings, staticInt8?.Result.Layers, mixed),
             Steps = steps,
             Metrics = metrics,
         };
@@ -149,19 +159,27 @@ public static class Compressor
         return string.Create(inv, $"{r.ClassName}: {r.Model} weights {r.OriginalBytes:N0} B -> {r.CompressedBytes:N0} B{ratio}, {r.Compression}, arena {r.ArenaBytes:N0} B{metric}");
     }
 
+    private static string LowBitPrecision(string quantize, bool perChannel) =>
+        $"{quantize} weights ({(perChannel ? $"scales per block of {(quantize == "int4" ? WeightQuantization.DefaultInt4Block : WeightQuantization.DefaultInt2Block)}" : "one scale")}, fp16, searched)";
+
+    /// <summary>For int4/int2: which weights fell back to int8, and how the ONNX model expresses the levels.</summary>
+    private static string LowBitNote(IReadOnlyDictionary<string, ConstantEncoding> encodings)
+    {
+        var fallback = encodings.Where(e => e.Value.Storage == ConstantStorage.Int8).Select(e => e.Key).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        return (encodings.Values.Any(e => e.IsPacked) ? "; ONNX: int8 levels, Cast, Mul by block scales, Reshape (int4 types need opset 21)" : "")
+            + (fallback.Count == 0 ? "" : $"; int8 for weights the packed kernels cannot read: {string.Join(", ", fallback)}");
+    }
+
     private static void RefuseUnimplemented(CompressionSettings s, string file)
     {
         string? what =
-            s.Quantize is "int4" or "int2" ? $"Quantize={s.Quantize}"
-            : s.Activations == "int8" ? "Activations=int8"
-            : s.Prune > 0 ? "Prune"
+            s.Prune > 0 ? "Prune"
             : s.LowRank > 0 || s.LowRankAuto ? "LowRank"
             : s.Student.Length > 0 ? "Student"
-            : s.MaxAccuracyDrop is not null ? "MaxAccuracyDrop"
             : null;
         if (what is not null)
             throw new CompressBuildException(ErrorCodes.NotImplementedSetting,
-                $"{file}: {what} is not available in this version of CompressBuild (supported now: Quantize=none|fp16|int8 weight-only, Granularity, Target, Seed, EvaluationData). Remove the setting.");
+                $"{file}: {what} is not available in this version of CompressBuild (supported now: Quantize, Activations, Granularity, Calibration, CalibrationData, MaxAccuracyDrop, EvaluationData(+Labels), DataScale, Target, Seed). Remove the setting.");
     }
 
     private static ReportMetrics? Measure(Model original, Model compressed, CompressionSettings s, string modelPath)
@@ -182,8 +200,10 @@ public static class Compressor
         return new ReportMetrics(o, c);
     }
 
-    private static IReadOnlyList<LayerReport> Layers(Model model, ModelPlan plan, IReadOnlyDictionary<string, ConstantEncoding> encodings)
+    private static IReadOnlyList<LayerReport> Layers(Model model, IReadOnlyDictionary<string, ConstantEncoding> encodings, IReadOnlyList<QdqLayer>? quantized, MixedPrecisionResult? mixed)
     {
+        var staticLayers = quantized?.ToDictionary(l => l.Node, StringComparer.Ordinal);
+        var sensitivity = mixed?.Layers.ToDictionary(l => l.Layer, l => l.Drop, StringComparer.Ordinal);
         var graph = model.Graph;
         var layers = new List<LayerReport>();
         foreach (var n in graph.Nodes)
@@ -193,7 +213,7 @@ public static class Compressor
             if (weight is null) continue;
             var w = graph.Initializers[weight];
             encodings.TryGetValue(weight, out var enc);
-            int bits = enc.Storage switch { ConstantStorage.Float16 => 16, ConstantStorage.Int8 => 8, _ => 32 };
+            int bits = enc.Bits;
             long zeros = 0;
             for (int i = 0; i < w.Length; i++)
                 if (w.GetDouble(i) == 0) zeros++;
@@ -201,14 +221,21 @@ public static class Compressor
             {
                 var t = graph.Initializers[i];
                 encodings.TryGetValue(i, out var e);
-                return e.Storage switch
-                {
-                    ConstantStorage.Float16 => 2L * t.Length,
-                    ConstantStorage.Int8 => t.Length + 4L * (e.Axis >= 0 ? t.Shape[e.Axis] : 1),
-                    _ => (long)t.Length * DataTypes.Size(t.DataType),
-                };
+                return WeightQuantization.StoredBytes(t, e);
             });
-            layers.Add(new LayerReport(n.Name.Length > 0 ? n.Name : n.Outputs[0], n.OpType, w.Shape, bits, w.Length == 0 ? 0 : (double)zeros / w.Length, bytes));
+            string name = n.Name.Length > 0 ? n.Name : n.Outputs[0];
+            var layer = new LayerReport(name, n.OpType, w.Shape, bits, w.Length == 0 ? 0 : (double)zeros / w.Length, bytes);
+            if (staticLayers is not null && staticLayers.TryGetValue(name, out var q))
+                layer = layer with
+                {
+                    Bits = q.Bits,
+                    Bytes = q.Bytes,
+                    ScaleMin = q.Bits < 32 ? q.MinScale : null,
+                    ScaleMax = q.Bits < 32 ? q.MaxScale : null,
+                    SqnrDb = double.IsFinite(q.Sqnr) ? Math.Round(q.Sqnr, 2) : null,
+                };
+            if (sensitivity is not null && sensitivity.TryGetValue(name, out var drop)) layer = layer with { Sensitivity = Math.Round(drop, 4) };
+            layers.Add(layer);
         }
         return layers;
     }

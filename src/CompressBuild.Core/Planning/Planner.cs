@@ -70,6 +70,14 @@ public static class Planner
         "Log", "Sqrt", "Reciprocal", "Erf", "Clip", "Add", "Sub", "Mul", "Div",
     };
 
+    // Scale and zero-point inputs of the quantized operators: inlined whatever their size, since
+    // integer kernels fold them into constants (requantization multipliers) at generation time.
+    private static readonly Dictionary<string, int[]> QuantParamInputs = new(StringComparer.Ordinal)
+    {
+        ["QuantizeLinear"] = [1, 2], ["DequantizeLinear"] = [1, 2], ["QLinearConv"] = [1, 2, 4, 5, 6, 7], ["QLinearMatMul"] = [1, 2, 4, 5, 6, 7],
+        ["QGemm"] = [1, 2, 4, 5, 7, 8], ["MatMulInteger"] = [2, 3], ["ConvInteger"] = [2, 3],
+    };
+
     private static readonly HashSet<string> FusesRelu = new(StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "Add", "ConvTranspose", "BatchNormalization" };
 
     /// <summary>Builds the plan; throws <see cref="CompressBuildException"/> when the model cannot be planned.</summary>
@@ -166,11 +174,17 @@ public static class Planner
         for (int s = 0; s < steps.Count; s++)
         {
             var n = steps[s];
+            int[] Shape(string v) => v.Length == 0 || shapes.ShapeOf(v) is null ? Array.Empty<int>() : PerSample(shapes.ShapeOf(v)!, v, where);
             if (n.OpType is "LSTM" or "GRU" or "Resize")
             {
-                int[] Shape(string v) => v.Length == 0 || shapes.ShapeOf(v) is null ? Array.Empty<int>() : PerSample(shapes.ShapeOf(v)!, v, where);
                 scratchFloats[s] = KernelScratch.NnFloats(n.OpType, n.Inputs.Select(Shape).ToArray(), n.Outputs.Select(Shape).ToArray(),
                     PlanType(shapes.TypeOf(n.Inputs[0]), n.Inputs[0], where), n.Attribute("layout")?.AsInt() == 1, n.Attribute("mode")?.AsString() ?? "nearest");
+                continue;
+            }
+            if (n.OpType is "QLinearConv" or "ConvInteger" or "QGemm" or "QLinearMatMul" or "MatMulInteger")
+            {
+                scratchFloats[s] = KernelScratch.QuantizedFloats(n.OpType, n.Inputs.Select(Shape).ToArray(), Shape(OutputOf(n)),
+                    n.Attribute("strides")?.AsInts(), n.Attribute("dilations")?.AsInts(), n.Attribute("group")?.AsInt() ?? 1, n.Attribute("transB")?.AsInt() == 1);
                 continue;
             }
             if (n.OpType != "Conv" || n.Inputs.Count < 2) continue;
@@ -235,8 +249,10 @@ public static class Planner
             {
                 if (!IsConstant(n.Inputs[i])) continue;
                 var t = graph.Initializers[n.Inputs[i]];
-                if (t.DataType is DataType.Int64 or DataType.Int32 && t.Length <= InlineConstantElements) attrs.Add(PlanAttribute.IntList($"_value{i}", t.ToInt64Array()));
-                else if (t.DataType is DataType.Float or DataType.Double or DataType.Float16 && t.Length <= InlineFloatElements && !WeightOps.Contains(n.OpType)) attrs.Add(PlanAttribute.FloatList($"_value{i}", Enumerable.Range(0, t.Length).Select(k => (float)t.GetDouble(k)).ToArray()));
+                bool quantParam = QuantParamInputs.TryGetValue(n.OpType, out var paramInputs) && paramInputs.Contains(i);
+                bool integer = !DataTypes.IsFloatingPoint(t.DataType) && t.DataType is not (DataType.Bool or DataType.String);
+                if ((t.DataType is DataType.Int64 or DataType.Int32 && t.Length <= InlineConstantElements) || (quantParam && integer)) attrs.Add(PlanAttribute.IntList($"_value{i}", t.ToInt64Array()));
+                else if (t.DataType is DataType.Float or DataType.Double or DataType.Float16 && (quantParam || (t.Length <= InlineFloatElements && !WeightOps.Contains(n.OpType)))) attrs.Add(PlanAttribute.FloatList($"_value{i}", Enumerable.Range(0, t.Length).Select(k => (float)t.GetDouble(k)).ToArray()));
             }
             planSteps.Add(new PlanStep(n.OpType, n.Name, inputs.ToEquatableArray(), outputs.ToEquatableArray(),
                 attrs.OrderBy(a => a.Name, StringComparer.Ordinal).ToEquatableArray()));

@@ -11,7 +11,7 @@ internal sealed class WeightBlobBuilder
 
     public List<PlanConstant> Constants { get; } = new();
 
-    /// <summary>Adds a constant; returns its id. Int8 encodings add a second constant for the scales.</summary>
+    /// <summary>Adds a constant; returns its id. Int8, int4 and int2 encodings add a second constant for the scales.</summary>
     public string Add(Tensor t, ConstantEncoding encoding, string elementType)
     {
         string id = $"c{Constants.Count}";
@@ -31,12 +31,28 @@ internal sealed class WeightBlobBuilder
             Constants.Add(new PlanConstant(id, elementType, shape, PlanTypes.Float16, offset, h.Length * 2L, "", -1));
             return id;
         }
+        if (encoding.IsPacked) return AddPacked(id, t, encoding, elementType);
         int axis = encoding.Axis < 0 || t.Rank == 0 ? -1 : encoding.Axis;
         var (q, scales) = Int8Symmetric.Quantize(t, axis);
         long qOffset = Append(MemoryMarshal.AsBytes(q.AsSpan()));
         Constants.Add(new PlanConstant(id, elementType, shape, "q8", qOffset, q.Length, $"c{Constants.Count + 1}", axis));
         long sOffset = Append(MemoryMarshal.AsBytes(scales.AsSpan()));
         Constants.Add(new PlanConstant($"c{Constants.Count}", PlanTypes.Float, EquatableArray.Create(scales.Length), PlanTypes.Float, sOffset, scales.Length * 4L, "", -1));
+        return id;
+    }
+
+    /// <summary>Packed int4/int2 values, then their fp16 scales as a second constant.</summary>
+    private string AddPacked(string id, Tensor t, ConstantEncoding encoding, string elementType)
+    {
+        var layout = LowBitLayout.Of(t.Shape, encoding.Axis, encoding.Block)
+            ?? throw new ArgumentException($"a weight of shape [{string.Join(",", t.Shape)}] with channels on axis {encoding.Axis} cannot be packed", nameof(encoding));
+        var (values, scales) = LowBitQuantizer.Quantize(t.Floats, layout, encoding.Bits, perTensor: encoding.Block < 0);
+        var packed = LowBitQuantizer.Pack(values, encoding.Bits);
+        string storage = encoding.Storage == ConstantStorage.Int4 ? PlanStorages.Q4 : PlanStorages.Q2;
+        long qOffset = Append(packed);
+        Constants.Add(new PlanConstant(id, elementType, t.Shape.ToEquatableArray(), storage, qOffset, packed.Length, $"c{Constants.Count + 1}", encoding.Axis) { Block = layout.Block });
+        long sOffset = Append(MemoryMarshal.AsBytes(scales.AsSpan()));
+        Constants.Add(new PlanConstant($"c{Constants.Count}", PlanTypes.Float, EquatableArray.Create(scales.Length), PlanTypes.Float16, sOffset, scales.Length * 2L, "", -1));
         return id;
     }
 

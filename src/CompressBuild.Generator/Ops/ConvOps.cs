@@ -9,7 +9,8 @@ namespace CompressBuild.Generator.Ops
 
         /// <summary>
         /// Conv over 1 to 3 spatial axes: pads/auto_pad, strides, dilations, groups (incl. depthwise),
-        /// bias, fused Relu, weights in fp32/fp16/int8 (per output channel or per tensor). 2-D (and
+        /// bias, fused Relu, weights in fp32/fp16/int8 (per output channel or per tensor) or, in 1-D and
+        /// 2-D, int4/int2 (fp16 scales per block of each output channel's taps). 2-D (and
         /// 1-D, as height 1) run the register-blocked 2-D kernel; 3-D the direct N-d kernel.
         /// </summary>
         [Lowers("Conv")]
@@ -28,18 +29,18 @@ namespace CompressBuild.Generator.Ops
                 throw s.Unsupported($"input {Lit.Shape(x)}, weights {Lit.Shape(w)}, output {Lit.Shape(y)} and group {group} do not agree");
             if (x.Length == 4) return Conv2D(s, x, w, y, group);
             var g = NnWindow.Resolve(s, Spatial(x), Spatial(y), Spatial(w), ceilMode: false);
-            var weights = s.WeightInput(1, Lit.Product(w));
-            if (weights.Format == "Q8" && weights.Axis > 0) throw s.Unsupported($"int8 weights with scales along axis {weights.Axis} (only per output channel, axis 0, or one scale)");
+            var weights = ConvWeights(s, w);
+            if (weights.IsPacked && x.Length != 3) throw s.Unsupported($"{weights.Format} weights in a 3-D Conv");
             bool hasBias = s.HasInput(2);
             bool relu = s.FusedRelu;
             string bias = hasBias ? s.FloatInput(2, m) : "default";
-            string description = $"Conv{Kind(group, c, m)} {Lit.Shape(x)} -> {Lit.Shape(y)}, kernel {g.Text(g.Kernel)}, stride {g.Text(g.Stride)}, pads {g.PadsText}, weights {weights.Format}{(relu ? ", Relu" : "")}";
+            string description = $"Conv{Kind(group, c, m)} {Lit.Shape(x)} -> {Lit.Shape(y)}, kernel {g.Text(g.Kernel)}, stride {g.Text(g.Stride)}, pads {g.PadsText}, weights {GemmOps.Weights(weights)}{(relu ? ", Relu" : "")}";
             if (x.Length == 3)
             {
                 // 1-D: the 2-D kernel over a height of 1.
                 long scratch = KernelScratch.ConvFloats(c, m, group, 1, y[2], 1, w[2], 1, g.Stride[2], 1, g.Dilation[2]);
                 var lowering = new StepLowering(description)
-                    .Shape("IConvShape")
+                    .Shape(weights.IsPacked ? "IPackedConvShape" : "IConvShape")
                     .Int("InChannels", c).Int("InHeight", 1).Int("InWidth", x[2])
                     .Int("OutChannels", m).Int("OutHeight", 1).Int("OutWidth", y[2])
                     .Int("KernelHeight", 1).Int("KernelWidth", w[2])
@@ -47,6 +48,7 @@ namespace CompressBuild.Generator.Ops
                     .Int("DilationHeight", 1).Int("DilationWidth", g.Dilation[2])
                     .Int("PadTop", 0).Int("PadLeft", g.PadBegin[2])
                     .Int("Groups", group).Bool("HasBias", hasBias).Bool("ScalePerChannel", weights.Format == "Q8" && weights.Axis == 0).Bool("Relu", relu);
+                if (weights.IsPacked) lowering.Int("Block", weights.Block);
                 string scratchSpan = s.NnScratch(lowering, scratch);
                 long inSize = (long)c * x[2], outSize = (long)m * y[2];
                 string xs = s.FloatInput(0, n * inSize), ys = s.FloatOutput(0, n * outSize);
@@ -55,7 +57,7 @@ namespace CompressBuild.Generator.Ops
                     xs += $".Slice(__n * {Lit.Int(inSize)}, {Lit.Int(inSize)})";
                     ys += $".Slice(__n * {Lit.Int(outSize)}, {Lit.Int(outSize)})";
                 }
-                string call = $"{R}Conv.Run<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({xs}, {weights.Bytes}, {weights.Scales}, {bias}, {ys}, {scratchSpan});";
+                string call = $"{R}Conv.{(weights.IsPacked ? "RunPacked" : "Run")}<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({xs}, {weights.Bytes}, {weights.Scales}, {bias}, {ys}, {scratchSpan});";
                 return lowering.Call(n > 1 ? $"for (int __n = 0; __n < {Lit.Int(n)}; __n++) {call}" : call);
             }
             return g.AddMembers(new StepLowering(description).Shape("IConvNdShape"), padEnd: false)
@@ -85,6 +87,7 @@ namespace CompressBuild.Generator.Ops
                 throw s.Unsupported($"input {Lit.Shape(x)}, weights {Lit.Shape(w)}, output {Lit.Shape(y)} and group {group} do not agree");
             var g = NnWindow.ResolveTranspose(s, Spatial(x), Spatial(y), Spatial(w));
             var weights = s.WeightInput(1, Lit.Product(w));
+            if (weights.IsPacked) throw s.Unsupported($"{weights.Format} weights in a ConvTranspose");
             if (weights.Format == "Q8" && weights.Axis >= 0 && weights.Axis != 1)
                 throw s.Unsupported($"int8 weights with scales along axis {weights.Axis} (only per output channel, axis 1, or one scale)");
             bool hasBias = s.HasInput(2);
@@ -95,6 +98,15 @@ namespace CompressBuild.Generator.Ops
                 .Int("Batch", n).Int("InChannels", c).Int("OutChannels", m).Int("Groups", group)
                 .Bool("HasBias", hasBias).Bool("ScalePerChannel", weights.Format == "Q8" && weights.Axis == 1).Bool("Relu", relu)
                 .Call($"{R}ConvTranspose.Run<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, Lit.Product(x))}, {weights.Bytes}, {weights.Scales}, {bias}, {s.FloatOutput(0, Lit.Product(y))});");
+        }
+
+        /// <summary>Conv weights: int8 scales per output channel (axis 0) or one; packed channels on axis 0.</summary>
+        private static WeightOperand ConvWeights(StepInfo s, int[] w)
+        {
+            var weights = s.WeightInput(1, Lit.Product(w));
+            if (weights.Format == "Q8" && weights.Axis > 0) throw s.Unsupported($"int8 weights with scales along axis {weights.Axis} (only per output channel, axis 0, or one scale)");
+            if (weights.IsPacked && weights.Axis != 0) throw s.Unsupported($"{weights.Format} weights with channels on axis {weights.Axis} (only axis 0)");
+            return weights;
         }
 
         private static int[] Spatial(int[] shape)
@@ -112,8 +124,7 @@ namespace CompressBuild.Generator.Ops
             int n = x[0], c = x[1], m = w[0];
             var g = WindowGeometry.Read(s, x, y, new[] { w[2], w[3] }, ceilMode: false);
             if (g.KernelH != w[2] || g.KernelW != w[3]) throw s.Unsupported($"kernel_shape {g.KernelH}x{g.KernelW} differs from the weights {Lit.Shape(w)}");
-            var weights = s.WeightInput(1, Lit.Product(w));
-            if (weights.Format == "Q8" && weights.Axis > 0) throw s.Unsupported($"int8 weights with scales along axis {weights.Axis} (only per output channel, axis 0, or one scale)");
+            var weights = ConvWeights(s, w);
             bool hasBias = s.HasInput(2);
             bool relu = s.FusedRelu;
             long scratch = KernelScratch.ConvFloats(c, m, group, y[2], y[3], g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.DilationH, g.DilationW);
@@ -128,9 +139,9 @@ namespace CompressBuild.Generator.Ops
                 xs += $".Slice(__n * {Lit.Int(inSize)}, {Lit.Int(inSize)})";
                 ys += $".Slice(__n * {Lit.Int(outSize)}, {Lit.Int(outSize)})";
             }
-            string call = $"{R}Conv.Run<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({xs}, {weights.Bytes}, {weights.Scales}, {bias}, {ys}, {scratchSpan}.Slice(0, {Lit.Int(scratch)}));";
-            var lowering = new StepLowering($"Conv{Kind(group, c, m)} {Lit.Shape(x)} -> {Lit.Shape(y)}, kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, pads [{g.PadTop},{g.PadLeft},{g.PadBottom},{g.PadRight}], weights {weights.Format}{(relu ? ", Relu" : "")}")
-                .Shape("IConvShape")
+            string call = $"{R}Conv.{(weights.IsPacked ? "RunPacked" : "Run")}<{s.StructName}, {weights.FormatType}, {StepLowering.Simd}>({xs}, {weights.Bytes}, {weights.Scales}, {bias}, {ys}, {scratchSpan}.Slice(0, {Lit.Int(scratch)}));";
+            var lowering = new StepLowering($"Conv{Kind(group, c, m)} {Lit.Shape(x)} -> {Lit.Shape(y)}, kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, pads [{g.PadTop},{g.PadLeft},{g.PadBottom},{g.PadRight}], weights {GemmOps.Weights(weights)}{(relu ? ", Relu" : "")}")
+                .Shape(weights.IsPacked ? "IPackedConvShape" : "IConvShape")
                 .Int("InChannels", c).Int("InHeight", x[2]).Int("InWidth", x[3])
                 .Int("OutChannels", m).Int("OutHeight", y[2]).Int("OutWidth", y[3])
                 .Int("KernelHeight", g.KernelH).Int("KernelWidth", g.KernelW)
@@ -139,6 +150,7 @@ namespace CompressBuild.Generator.Ops
                 .Int("PadTop", g.PadTop).Int("PadLeft", g.PadLeft)
                 .Int("Groups", group).Bool("HasBias", hasBias).Bool("ScalePerChannel", weights.Format == "Q8" && weights.Axis == 0).Bool("Relu", relu)
                 .Call(n > 1 ? $"for (int __n = 0; __n < {Lit.Int(n)}; __n++) {call}" : call);
+            if (weights.IsPacked) lowering.Int("Block", weights.Block);
             lowering.ScratchFloats = planned is null ? scratch : 0;
             return lowering;
         }

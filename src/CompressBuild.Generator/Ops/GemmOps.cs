@@ -9,7 +9,7 @@ namespace CompressBuild.Generator.Ops
     {
         private const string R = StepLowering.Runtime;
 
-        /// <summary>Gemm: transA/transB, alpha/beta, C broadcast, fused Relu, B in fp32/fp16/int8.</summary>
+        /// <summary>Gemm: transA/transB, alpha/beta, C broadcast, fused Relu, B in fp32/fp16/int8/int4/int2.</summary>
         [Lowers("Gemm")]
         public static StepLowering Gemm(StepInfo s)
         {
@@ -36,18 +36,20 @@ namespace CompressBuild.Generator.Ops
             }
             var w = s.WeightInput(1, (long)k * n);
             bool perColumn = ScalePerColumn(s, w, tb ? 0 : 1);
+            RequirePackedChannels(s, w, tb ? 0 : 1);
             bool relu = s.FusedRelu;
-            return new StepLowering($"Gemm {Lit.Shape(a)} x {Lit.Shape(b)}{(ta ? "ᵀA" : "")}{(tb ? " (B transposed)" : "")} -> {Lit.Shape(y)}, weights {w.Format}{(relu ? ", Relu" : "")}")
-                .Shape("IGemmShape")
+            var lowering = new StepLowering($"Gemm {Lit.Shape(a)} x {Lit.Shape(b)}{(ta ? "ᵀA" : "")}{(tb ? " (B transposed)" : "")} -> {Lit.Shape(y)}, weights {Weights(w)}{(relu ? ", Relu" : "")}")
+                .Shape(w.IsPacked ? "IPackedGemmShape" : "IGemmShape")
                 .Int("M", m).Int("N", n).Int("K", k)
                 .Bool("TransA", ta).Bool("TransB", tb)
                 .Float("Alpha", alpha).Float("Beta", beta)
                 .Bool("HasC", hasC).Int("CRowStride", cRow).Int("CColStride", cCol)
-                .Bool("ScalePerColumn", perColumn).Bool("Relu", relu)
-                .Call($"{R}Gemm.Run<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, (long)m * k)}, {w.Bytes}, {w.Scales}, {c}, {s.FloatOutput(0, (long)m * n)});");
+                .Bool("ScalePerColumn", perColumn).Bool("Relu", relu);
+            if (w.IsPacked) lowering.Int("Block", w.Block);
+            return lowering.Call($"{R}Gemm.{(w.IsPacked ? "RunPacked" : "Run")}<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, (long)m * k)}, {w.Bytes}, {w.Scales}, {c}, {s.FloatOutput(0, (long)m * n)});");
         }
 
-        /// <summary>MatMul: 2-D, 1-D promotion, batched with one shared side; fused Relu; B in fp32/fp16/int8.</summary>
+        /// <summary>MatMul: 2-D, 1-D promotion, batched with one shared side; fused Relu; B in fp32/fp16/int8 (int4/int2 when 2-D).</summary>
         [Lowers("MatMul")]
         public static StepLowering MatMul(StepInfo s)
         {
@@ -77,16 +79,19 @@ namespace CompressBuild.Generator.Ops
             var w = s.WeightInput(1, pb * k * n);
             bool perColumn = w.Format == "Q8" && b.Length == 2 && ScalePerColumn(s, w, 1);
             if (w.Format == "Q8" && !perColumn && w.Axis >= 0) throw s.Unsupported($"int8 scales along axis {w.Axis} of B {Lit.Shape(b)}");
+            if (w.IsPacked && b.Length != 2) throw s.Unsupported($"{w.Format} weights of rank {b.Length} (only 2-D B)");
+            RequirePackedChannels(s, w, 1);
             bool relu = s.FusedRelu;
-            return new StepLowering($"MatMul {Lit.Shape(a)} x {Lit.Shape(b)} -> {Lit.Shape(y)}, weights {w.Format}{(relu ? ", Relu" : "")}")
-                .Shape("IMatMulShape")
+            var lowering = new StepLowering($"MatMul {Lit.Shape(a)} x {Lit.Shape(b)} -> {Lit.Shape(y)}, weights {Weights(w)}{(relu ? ", Relu" : "")}")
+                .Shape(w.IsPacked ? "IPackedMatMulShape" : "IMatMulShape")
                 .Int("M", m).Int("N", n).Int("K", k)
                 .Bool("TransA", false).Bool("TransB", false)
                 .Float("Alpha", 1f).Float("Beta", 0f)
                 .Bool("HasC", false).Int("CRowStride", 0).Int("CColStride", 0)
                 .Bool("ScalePerColumn", perColumn).Bool("Relu", relu)
-                .Int("Batch", batch).Int("AStride", pa == 1 ? 0 : (long)m * k).Int("BStride", pb == 1 ? 0 : (long)k * n)
-                .Call($"{R}Gemm.MatMul<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, pa * m * k)}, {w.Bytes}, {w.Scales}, {s.FloatOutput(0, batch * m * n)});");
+                .Int("Batch", batch).Int("AStride", pa == 1 ? 0 : (long)m * k).Int("BStride", pb == 1 ? 0 : (long)k * n);
+            if (w.IsPacked) lowering.Int("Block", w.Block);
+            return lowering.Call($"{R}Gemm.{(w.IsPacked ? "MatMulPacked" : "MatMul")}<{s.StructName}, {w.FormatType}, {StepLowering.Simd}>({s.FloatInput(0, pa * m * k)}, {w.Bytes}, {w.Scales}, {s.FloatOutput(0, batch * m * n)});");
         }
 
         /// <summary>
@@ -162,6 +167,7 @@ namespace CompressBuild.Generator.Ops
                 return lowering.Call($"{R}MatMulNd.Generic<{s.StructName}, {PlanTypes.CSharp(type)}>({s.NnInput(0, aCount, type)}, {s.NnInput(1, bCount, type)}, {s.NnOutput(0, batch * m * n, type)});");
             }
             var w = s.WeightInput(1, bCount);
+            if (w.IsPacked) throw s.Unsupported($"{w.Format} weights in a MatMul whose batch dims broadcast");
             bool perColumn = w.Format == "Q8" && b.Length == 2 && ScalePerColumn(s, w, 1);
             if (w.Format == "Q8" && !perColumn && w.Axis >= 0) throw s.Unsupported($"int8 scales along axis {w.Axis} of B {Lit.Shape(b)}");
             lowering.Bool("ScalePerColumn", perColumn).Bool("Relu", relu).Int("Batch", batch);
@@ -180,6 +186,16 @@ namespace CompressBuild.Generator.Ops
                 throw s.Unsupported($"C {Lit.Shape(c)} does not broadcast to [{m},{n}]");
             return (rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
         }
+
+        /// <summary>For packed weights: the channels must be Y's columns (the packed kernels' scale layout).</summary>
+        private static void RequirePackedChannels(StepInfo s, WeightOperand w, int columnAxis)
+        {
+            if (w.IsPacked && w.Axis != columnAxis)
+                throw s.Unsupported($"{w.Format} weights with channels on axis {w.Axis} (only on the output columns, axis {columnAxis})");
+        }
+
+        /// <summary>The weights' format for the step comment (with the scale block of packed formats).</summary>
+        internal static string Weights(WeightOperand w) => w.IsPacked ? $"{w.Format} (block {Lit.Int(w.Block)})" : w.Format;
 
         /// <summary>For int8 weights: true when the scales run along Y's columns; false for one scale.</summary>
         private static bool ScalePerColumn(StepInfo s, WeightOperand w, int columnAxis)

@@ -24,6 +24,7 @@ namespace CompressBuild.Generator.Ops
                 throw s.Unsupported("the Indices output of a batched model (indices count from the start of the whole batch; predictors run one sample at a time)");
             long order = s.Int("storage_order", 0);
             if (order is not (0 or 1)) throw s.Unsupported($"storage_order {order}");
+            if (QuantOps.MaxPool2x2(s) is { } quantized) return quantized;
             if (type == PlanTypes.Float && !indices && s.InShape(0).Length is 3 or 4) return Window(s, "Max", countIncludePad: false);
             return WindowNd(s, "Max", type, countIncludePad: false, columnMajor: order == 1, indices);
         }

@@ -149,9 +149,22 @@ namespace CompressBuild.Generator.Ops
                         throw Unsupported($"int8 constant {id} has no fp32 scales constant ('{c.Scale}')");
                     long scales = c.Axis < 0 ? 1 : c.Shape[c.Axis];
                     return new WeightOperand("Q8", Slice(c, elements), Cast + "(__w.Slice(" + Lit.Int(s.Offset) + ", " + Lit.Int(scales * 4) + "))", c.Axis);
+                case PlanStorages.Q4:
+                case PlanStorages.Q2:
+                    return PackedWeight(id, c, elements);
                 default:
                     throw Unsupported($"constant {id} has storage '{c.Storage}', which the kernels cannot read");
             }
+        }
+
+        /// <summary>Int4 / int2 weights: packed bytes and fp16 block scales (see <see cref="PlanConstant.Block"/>).</summary>
+        private WeightOperand PackedWeight(string id, PlanConstant c, long elements)
+        {
+            if (!_constants.TryGetValue(c.Scale, out var s) || s.Storage != PlanTypes.Float16)
+                throw Unsupported($"{c.Storage} constant {id} has no fp16 scales constant ('{c.Scale}')");
+            if (c.Block <= 0) throw Unsupported($"{c.Storage} constant {id} has no scale block size");
+            int bits = PlanStorages.PackedBits(c.Storage);
+            return new WeightOperand(c.Storage == PlanStorages.Q4 ? "Q4" : "Q2", Slice(c, (elements * bits + 7) / 8), Slice(s, s.Bytes), c.Axis) { Block = c.Block };
         }
 
         private string Slice(PlanConstant c, long bytes)
@@ -243,5 +256,11 @@ namespace CompressBuild.Generator.Ops
 
         /// <summary>The format as a type argument.</summary>
         public string FormatType => StepLowering.Runtime + Format;
+
+        /// <summary>For packed formats (Q4, Q2): reduction indices per fp16 scale; 0 otherwise.</summary>
+        public int Block { get; init; }
+
+        /// <summary>True for the packed sub-byte formats, read by the <c>RunPacked</c> kernels with fp16 scale bytes.</summary>
+        public bool IsPacked => Block > 0;
     }
 }
