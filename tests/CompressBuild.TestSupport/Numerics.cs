@@ -87,4 +87,15 @@ public static class Numerics
             if (p[i] == labels[i]) ok++;
         return (double)ok / p.Length;
     }
+
+    /// <summary>Fraction of rows of two [n, classes] logit tensors whose argmax agree.</summary>
+    public static double ArgMaxAgreement(Tensor a, Tensor b)
+    {
+        var pa = ArgMaxRows(a);
+        var pb = ArgMaxRows(b);
+        int same = 0;
+        for (int i = 0; i < pa.Length; i++)
+            if (pa[i] == pb[i]) same++;
+        return (double)same / pa.Length;
+    }
 }
