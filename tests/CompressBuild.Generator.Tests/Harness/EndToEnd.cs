@@ -26,6 +26,18 @@ internal static class EndToEnd
         return Compress(path, className, quantize);
     }
 
+    /// <summary>
+    /// Plans an in-memory model directly (shape inference + planner, no passes, no file), for graphs
+    /// the ONNX reader refuses on purpose, like the com.microsoft QGemm nodes only the engine's own
+    /// QDQ fusion creates.
+    /// </summary>
+    public static CompressionOutput PlanInMemory(Model model, string className)
+    {
+        CompressBuild.Core.Shapes.ShapeInference.Run(model, strict: true);
+        var plan = CompressBuild.Core.Planning.Planner.Build(model, new CompressBuild.Core.Planning.PlanOptions { ClassName = className, Namespace = Namespace, SourceModel = className + ".onnx" });
+        return new CompressionOutput(model, plan, new CompressionReport { ClassName = className });
+    }
+
     /// <summary>Compresses a model file as the build would.</summary>
     public static CompressionOutput Compress(string path, string className, string quantize) =>
         Compressor.Run(path, new CompressionSettings { ClassName = className, Namespace = Namespace, Quantize = quantize });
