@@ -5,11 +5,11 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 /// <summary>
-/// Compile-time facts of one 2-D convolution step (NCHW, one sample). Weights are
+/// Geometry of one 2-D convolution step (NCHW, one sample), float or integer. Weights are
 /// <c>[OutChannels, InChannels / Groups, KernelHeight, KernelWidth]</c>. The generator emits one
 /// struct per step; the JIT folds every member into the kernel's loops.
 /// </summary>
-internal interface IConvShape
+internal interface IConvGeometry
 {
     /// <summary>C.</summary>
     static abstract int InChannels { get; }
@@ -55,7 +55,11 @@ internal interface IConvShape
 
     /// <summary>Groups (InChannels for depthwise).</summary>
     static abstract int Groups { get; }
+}
 
+/// <summary>Compile-time facts of one float 2-D convolution step: its geometry, bias, weight scales and fused Relu.</summary>
+internal interface IConvShape : IConvGeometry
+{
     /// <summary>True when there is a bias input.</summary>
     static abstract bool HasBias { get; }
 

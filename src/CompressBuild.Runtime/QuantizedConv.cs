@@ -8,56 +8,11 @@ using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 /// <summary>
-/// Compile-time facts of one QLinearConv / ConvInteger step (2-D; 1-D as height 1): the Conv
-/// geometry of <see cref="IConvShape"/> plus the signedness of x, w and y.
+/// Compile-time facts of one QLinearConv / ConvInteger step (2-D; 1-D as height 1): the geometry
+/// plus the signedness of x, w and y.
 /// </summary>
-internal interface IQConvShape
+internal interface IQConvShape : IConvGeometry
 {
-    /// <summary>Input channels.</summary>
-    static abstract int InChannels { get; }
-
-    /// <summary>Input height.</summary>
-    static abstract int InHeight { get; }
-
-    /// <summary>Input width.</summary>
-    static abstract int InWidth { get; }
-
-    /// <summary>Output channels.</summary>
-    static abstract int OutChannels { get; }
-
-    /// <summary>Output height.</summary>
-    static abstract int OutHeight { get; }
-
-    /// <summary>Output width.</summary>
-    static abstract int OutWidth { get; }
-
-    /// <summary>Kernel height.</summary>
-    static abstract int KernelHeight { get; }
-
-    /// <summary>Kernel width.</summary>
-    static abstract int KernelWidth { get; }
-
-    /// <summary>Vertical stride.</summary>
-    static abstract int StrideHeight { get; }
-
-    /// <summary>Horizontal stride.</summary>
-    static abstract int StrideWidth { get; }
-
-    /// <summary>Vertical dilation.</summary>
-    static abstract int DilationHeight { get; }
-
-    /// <summary>Horizontal dilation.</summary>
-    static abstract int DilationWidth { get; }
-
-    /// <summary>Rows of zero padding above.</summary>
-    static abstract int PadTop { get; }
-
-    /// <summary>Columns of zero padding on the left.</summary>
-    static abstract int PadLeft { get; }
-
-    /// <summary>Groups (InChannels for depthwise).</summary>
-    static abstract int Groups { get; }
-
     /// <summary>x is int8 (else uint8).</summary>
     static abstract bool XSigned { get; }
 
