@@ -33,9 +33,10 @@ internal static class WeightOnlyMixedPrecision
         }
 
         var metric = AccuracyMetric.For(optimized, s, file);
+        var bytes = OnnxModel.ToBytes(optimized);
         double Measure(IReadOnlySet<string> kept)
         {
-            var copy = OnnxModel.Parse(OnnxModel.ToBytes(optimized), null, file);
+            var copy = OnnxModel.Parse(bytes, null, file);
             WeightQuantization.Apply(copy, Mix(kept));
             return metric.Of(copy);
         }
