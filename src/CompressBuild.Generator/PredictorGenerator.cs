@@ -17,7 +17,7 @@ namespace CompressBuild.Generator
     /// <summary>
     /// Emits one typed predictor class per CompressBuild plan (an AdditionalFile <c>*.plan</c>,
     /// marked <c>CompressBuildPlan=true</c> by the build targets) and, once per compilation, the
-    /// runtime kernels the classes call.
+    /// runtime kernel files the classes call.
     /// </summary>
     /// <remarks>
     /// Pipeline: plan files → <see cref="Parser"/> (spec or diagnostics, cached by value) → specs
@@ -80,10 +80,15 @@ namespace CompressBuild.Generator
                 .WithTrackingName(TrackingNames.Duplicates);
             var skipped = duplicates.Select(static (d, _) => d.Select(x => x.FilePath).ToEquatableArray());
 
-            var runtimeNeeded = specs.Collect()
-                .Select(static (all, _) => all.Length > 0)
+            // Each spec's runtime needs are cached with the spec (emitted without weights, scanned for runtime types), so
+            // editing one plan re-scans only that plan; the union decides which kernel files the compilation gets.
+            var runtimeNeeded = specs
+                .Select(static (spec, _) => RuntimeKernels.Needed(Emitter.EmitClass(spec, null, allowUnsafe: true)))
+                .Collect()
                 .Combine(facts)
-                .Select(static (pair, _) => pair.Left && pair.Right.Problem.Length == 0)
+                .Select(static (pair, _) => pair.Right.Problem.Length > 0
+                    ? EquatableArray<string>.Empty
+                    : pair.Left.SelectMany(n => n).Distinct().OrderBy(h => h, StringComparer.Ordinal).ToEquatableArray())
                 .WithTrackingName(TrackingNames.RuntimeNeeded);
 
             context.RegisterSourceOutput(emitInputs.Combine(skipped), static (spc, pair) =>
@@ -91,10 +96,9 @@ namespace CompressBuild.Generator
                 // The second plan of a class is reported (CB7007) and not emitted.
                 if (!pair.Right.Contains(pair.Left.Left.Spec.PlanPath)) EmitPredictor(spc, pair.Left.Left, pair.Left.Right);
             });
-            context.RegisterSourceOutput(runtimeNeeded, static (spc, needed) =>
+            context.RegisterSourceOutput(runtimeNeeded, static (spc, hints) =>
             {
-                if (!needed) return;
-                foreach (var (hint, source) in Emitter.RuntimeSources) spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
+                foreach (var hint in hints) spc.AddSource(hint, SourceText.From(RuntimeKernels.Source(hint), System.Text.Encoding.UTF8));
             });
 
             context.RegisterSourceOutput(parsed.Select(static (r, _) => r.Diagnostics), ReportDiagnostics);

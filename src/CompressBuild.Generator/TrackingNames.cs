@@ -21,7 +21,7 @@ namespace CompressBuild.Generator
         /// <summary>Diagnostics about weights files (missing, hash mismatch).</summary>
         public const string WeightsChecks = nameof(WeightsChecks);
 
-        /// <summary>Whether the runtime kernels are emitted.</summary>
+        /// <summary>The runtime kernel files the plans need (hint names).</summary>
         public const string RuntimeNeeded = nameof(RuntimeNeeded);
 
         /// <summary>Duplicate class diagnostics.</summary>

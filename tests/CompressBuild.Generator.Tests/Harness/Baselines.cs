@@ -17,9 +17,12 @@ internal static class Baselines
     public static bool Update => Environment.GetEnvironmentVariable("COMPRESSBUILD_UPDATE_BASELINES") == "1";
 
     /// <summary>Compares (or rewrites) every generated file of <paramref name="result"/> selected by <paramref name="include"/>.</summary>
-    public static void Verify(string test, GeneratorDriverRunResult result, Func<string, bool> include)
+    public static void Verify(string test, GeneratorDriverRunResult result, Func<string, bool> include) =>
+        Verify(test, result.Results.SelectMany(r => r.GeneratedSources).Where(s => include(s.HintName)).Select(s => (s.HintName, s.SourceText.ToString())).ToList());
+
+    /// <summary>Compares (or rewrites) generated files given as (hint name, text).</summary>
+    public static void Verify(string test, IReadOnlyList<(string HintName, string Source)> sources)
     {
-        var sources = result.Results.SelectMany(r => r.GeneratedSources).Where(s => include(s.HintName)).ToList();
         Assert.IsTrue(sources.Count > 0, $"{test}: nothing was generated");
         string dir = Path.Combine(Root, test);
         if (Update) Directory.CreateDirectory(dir);
@@ -27,7 +30,7 @@ internal static class Baselines
         foreach (var s in sources)
         {
             string path = Path.Combine(dir, s.HintName + ".txt");
-            string actual = s.SourceText.ToString();
+            string actual = s.Source;
             if (Update)
             {
                 File.WriteAllText(path, actual);
