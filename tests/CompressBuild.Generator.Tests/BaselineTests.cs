@@ -75,7 +75,7 @@ public sealed class BaselineTests
         var (_, result, _) = GeneratorHarness.Run(Baselines.PlanTexts(TestModels.ReluInput.Build(), "Runtime"));
         var runtime = result.Results[0].GeneratedSources.Where(s => !IsClass(s.HintName)).Select(s => s.HintName).ToList();
         CollectionAssert.AreEquivalent(
-            new[] { "Activations", "Conv", "ElementMath", "Elementwise", "Gemm", "Layout", "Normalization", "Pooling", "Quantized", "QuantizedConv", "QuantizedGemm", "Recurrent", "Reduce", "Resize", "Simd", "WeightReader" }.Select(n => $"CompressBuild.Runtime.{n}.g.cs").ToList(),
+            new[] { "Activations", "Conv", "ElementMath", "Elementwise", "FixedPoint", "Gemm", "Layout", "Normalization", "Pooling", "Quantized", "QuantizedConv", "QuantizedGemm", "Recurrent", "Reduce", "Resize", "Simd", "WeightReader" }.Select(n => $"CompressBuild.Runtime.{n}.g.cs").ToList(),
             runtime);
         Baselines.Verify(nameof(RuntimeKernels), result, hint => !IsClass(hint));
     }
