@@ -188,11 +188,12 @@ internal interface IQuantizeShape
 }
 
 /// <summary>
-/// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear and the requantization the integer
-/// kernels share, with ONNX Runtime's float arithmetic: <c>x / scale</c> in float32, round half to
-/// even, add the zero point, saturate. Rounding is exact in SIMD too: values are clamped to the
-/// output range first (the bounds are integers, so clamping before or after rounding agree) and
-/// rounded by adding and subtracting 1.5·2^23 (round-to-nearest-even on every IEEE target).
+/// QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear with ONNX Runtime's float arithmetic:
+/// <c>x / scale</c> in float32, round half to even, add the zero point, saturate. Rounding is exact in
+/// SIMD too: values are clamped to the output range first (the bounds are integers, so clamping
+/// before or after rounding agree) and rounded by adding and subtracting 1.5·2^23
+/// (round-to-nearest-even on every IEEE target). The integer kernels' requantization is integer-only
+/// (<see cref="Requantize"/>, <see cref="FixedPoint"/>).
 /// </summary>
 internal static class Quant
 {
@@ -270,58 +271,134 @@ internal static class Quant
     }
 
     /// <summary>
-    /// The requantization of QLinearConv/QLinearMatMul/QGemm: y[i] = saturate(round(float(acc[i] +
-    /// bias) · multiplier) + zeroPoint), in the order of ONNX Runtime's (and the engine's) float path.
+    /// The requantization of QLinearConv/QLinearMatMul/QGemm for one channel: y[i] =
+    /// saturate(round_half_even((acc[i] + bias) · M / 2^S) + zeroPoint) (<see cref="FixedPoint"/>),
+    /// exact in int64 lanes: signed 32x32→64 multiplies (x86 <c>pmuldq</c> on even and odd lanes, Arm
+    /// <c>smull</c>), then a rounding shift that is logical: p + 2^63 is non-negative as unsigned and
+    /// 2^63 is a multiple of 2^S, so the shift floors and the offset 2^(63-S) leaves in int32 arithmetic.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Requantize<TSimd, TVec>(ref int acc, int count, int bias, float multiplier, int zeroPoint, bool signed, ref byte y)
+    public static void Requantize<TSimd, TVec>(ref int acc, int count, int bias, int multiplier, int shift, int zeroPoint, bool signed, ref byte y)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        if (typeof(TSimd) == typeof(SimdScalar) || !Vector128.IsHardwareAccelerated || count < 8)
+        int lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+        bool x86 = typeof(TSimd) != typeof(Simd128) && Avx2.IsSupported;
+        if (typeof(TSimd) == typeof(SimdScalar) || count < 8 || !(x86 || Sse41.IsSupported || AdvSimd.Arm64.IsSupported))
         {
-            for (int i = 0; i < count; i++) Unsafe.Add(ref y, i) = Saturate((float)(Unsafe.Add(ref acc, i) + bias) * multiplier, zeroPoint, signed);
+            for (int i = 0; i < count; i++) Unsafe.Add(ref y, i) = Requantize(Unsafe.Add(ref acc, i) + bias, multiplier, shift, zeroPoint, signed);
             return;
         }
-        var (lo, hi) = Bounds(zeroPoint, signed);
-        if (typeof(TSimd) != typeof(Simd128) && Vector256.IsHardwareAccelerated)
+        bool clamp = shift < 31;
+        long round = long.MinValue + (1L << (shift - 1)) - 1; // 2^63 + half - 1 (mod 2^64)
+        int offset = zeroPoint - unchecked((int)(1UL << (63 - shift)));
+        if (x86)
         {
             var m8 = Vector256.Create(multiplier);
             var b8 = Vector256.Create(bias);
-            var lo8 = Vector256.Create(lo, lo);
-            var hi8 = Vector256.Create(hi, hi);
-            var zp8 = Vector256.Create(zeroPoint);
-            var magic = Vector256.Create(RoundMagic);
+            var r8 = Vector256.Create(round);
+            var z8 = Vector256.Create(offset);
+            var lo8 = Vector256.Create(lo);
+            var hi8 = Vector256.Create(hi);
             for (int i = 0; ; i += 8)
             {
                 if (i > count - 8) i = count - 8;
-                var v = Vector256.Min(Vector256.Max(Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref acc, (nuint)i) + b8) * m8, lo8), hi8);
-                var q = Vector256.ConvertToInt32((v + magic) - magic) + zp8;
+                var v = Vector256.LoadUnsafe(ref acc, (nuint)i) + b8;
+                if (clamp) v = Vector256.Min(Vector256.Max(v, Vector256.Create(-FixedPoint.Limit)), Vector256.Create(FixedPoint.Limit));
+                var even = Shift(Avx2.Multiply(v, m8), shift, r8);
+                var odd = Shift(Avx2.Multiply(Avx2.ShiftRightLogical(v.AsInt64(), 32).AsInt32(), m8), shift, r8);
+                var q = Avx2.Blend(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), 0b1010_1010) + z8;
+                q = Vector256.Min(Vector256.Max(q, lo8), hi8);
                 StoreBytes(q.GetLower(), q.GetUpper(), ref Unsafe.Add(ref y, i));
                 if (i == count - 8) break;
             }
             return;
         }
-        var m = Vector128.Create(multiplier);
+        var (mLo, mHi) = Spread(Vector128.Create(multiplier));
         var b = Vector128.Create(bias);
-        var zp = Vector128.Create(zeroPoint);
+        var r = Vector128.Create(round);
+        var z = Vector128.Create(offset);
+        var lo4 = Vector128.Create(lo);
+        var hi4 = Vector128.Create(hi);
         for (int i = 0; ; i += 8)
         {
             if (i > count - 8) i = count - 8;
-            var q0 = Round(Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref acc, (nuint)i) + b) * m, lo, hi) + zp;
-            var q1 = Round(Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref acc, (nuint)(i + 4)) + b) * m, lo, hi) + zp;
+            var v0 = Vector128.LoadUnsafe(ref acc, (nuint)i) + b;
+            var v1 = Vector128.LoadUnsafe(ref acc, (nuint)(i + 4)) + b;
+            if (clamp)
+            {
+                var limit = Vector128.Create(FixedPoint.Limit);
+                v0 = Vector128.Min(Vector128.Max(v0, -limit), limit);
+                v1 = Vector128.Min(Vector128.Max(v1, -limit), limit);
+            }
+            var q0 = Vector128.Min(Vector128.Max(Scale(v0, mLo, mHi, shift, r) + z, lo4), hi4);
+            var q1 = Vector128.Min(Vector128.Max(Scale(v1, mLo, mHi, shift, r) + z, lo4), hi4);
             StoreBytes(q0, q1, ref Unsafe.Add(ref y, i));
             if (i == count - 8) break;
         }
     }
 
-    /// <summary>Four outputs of <see cref="Requantize"/> with per-output multipliers (already formed in ONNX Runtime's order).</summary>
+    /// <summary>Four outputs of <see cref="Requantize"/>, each with its own multiplier and shift (one per output column).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Requantize4(Vector128<int> acc, Vector128<float> multipliers, int zeroPoint, bool signed, ref byte y)
+    public static void Requantize4(Vector128<int> acc, Vector128<int> multipliers, Vector128<int> shifts, int zeroPoint, bool signed, ref byte y)
     {
-        var (lo, hi) = Bounds(zeroPoint, signed);
-        var q = Round(Vector128.ConvertToSingle(acc) * multipliers, lo, hi) + Vector128.Create(zeroPoint);
+        if (!Avx2.IsSupported)
+        {
+            for (int k = 0; k < 4; k++) Unsafe.Add(ref y, k) = Requantize(acc.GetElement(k), multipliers.GetElement(k), shifts.GetElement(k), zeroPoint, signed);
+            return;
+        }
+        // Four int64 lanes with per-lane shifts (vpsrlvq); the offset 2^(63-S) comes out in int64.
+        var limit = Vector128.ConditionalSelect(Vector128.LessThan(shifts, Vector128.Create(31)), Vector128.Create(FixedPoint.Limit), Vector128.Create(int.MaxValue));
+        acc = Vector128.Min(Vector128.Max(acc, -limit), limit);
+        var p = Avx2.Multiply(Avx2.ConvertToVector256Int64(acc).AsInt32(), Avx2.ConvertToVector256Int64(multipliers).AsInt32()).AsUInt64();
+        var s = Avx2.ConvertToVector256Int64(shifts).AsUInt64();
+        var one = Vector256<ulong>.One;
+        var round = Avx2.ShiftLeftLogicalVariable(one, s - one) + Vector256.Create((ulong)long.MaxValue);
+        var r = Avx2.ShiftRightLogicalVariable(p + round + (Avx2.ShiftRightLogicalVariable(p, s) & one), s) - Avx2.ShiftLeftLogicalVariable(one, Vector256.Create(63UL) - s);
+        var q = Avx2.PermuteVar8x32(r.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower() + Vector128.Create(zeroPoint);
+        q = Vector128.Min(Vector128.Max(q, Vector128.Create(signed ? -128 : 0)), Vector128.Create(signed ? 127 : 255));
         var shorts = Vector128.Narrow(q.AsUInt32(), q.AsUInt32());
         Unsafe.WriteUnaligned(ref y, Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
+    }
+
+    /// <summary>One output: saturate(round_half_even(acc · M / 2^S) + zeroPoint) as an 8-bit value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte Requantize(int acc, int multiplier, int shift, int zeroPoint, bool signed)
+    {
+        int q = FixedPoint.Multiply(acc, multiplier, shift) + zeroPoint;
+        int lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+        return (byte)(q < lo ? lo : q > hi ? hi : q);
+    }
+
+    // round_half_even(p / 2^s) + 2^(63-s) per lane, given round = 2^63 + 2^(s-1) - 1: p >>> s has the parity of floor(p / 2^s).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<long> Shift(Vector256<long> p, int s, Vector256<long> round) =>
+        Vector256.ShiftRightLogical(p + round + (Vector256.ShiftRightLogical(p, s) & Vector256<long>.One), s);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<long> Shift(Vector128<long> p, int s, Vector128<long> round) =>
+        Vector128.ShiftRightLogical(p + round + (Vector128.ShiftRightLogical(p, s) & Vector128<long>.One), s);
+
+    // The multiplier lanes as Scale's widening multiplies read them: x86 pmuldq reads lanes 0 and 2 (so [m0,m0,m1,m1], [m2,m2,m3,m3]), Arm smull/smull2 the low and high halves.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<int> Lo, Vector128<int> Hi) Spread(Vector128<int> m) =>
+        Sse41.IsSupported ? (Sse2.Shuffle(m, 0x50), Sse2.Shuffle(m, 0xFA)) : (m, m);
+
+    // Four lanes of round_half_even(v · M / 2^s) + 2^(63-s) (low 32 bits).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Scale(Vector128<int> v, Vector128<int> mLo, Vector128<int> mHi, int s, Vector128<long> round)
+    {
+        Vector128<long> lo, hi;
+        if (Sse41.IsSupported)
+        {
+            lo = Sse41.Multiply(Sse2.Shuffle(v, 0x50), mLo);
+            hi = Sse41.Multiply(Sse2.Shuffle(v, 0xFA), mHi);
+        }
+        else
+        {
+            lo = AdvSimd.MultiplyWideningLower(v.GetLower(), mLo.GetLower());
+            hi = AdvSimd.MultiplyWideningUpper(v, mHi);
+        }
+        return Vector128.Narrow(Shift(lo, s, round), Shift(hi, s, round));
     }
 
     // The float range that saturates to the 8-bit range after adding the zero point.

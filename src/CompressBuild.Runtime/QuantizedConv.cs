@@ -39,18 +39,27 @@ internal interface IQConvShape : IConvGeometry
 /// </remarks>
 internal static class QConv
 {
-    /// <summary>QLinearConv: y = saturate(round((acc + B[m]) · x_scale · w_scale[m] / y_scale) + y_zp).</summary>
+    /// <summary>
+    /// QLinearConv: y = saturate(round((acc + B[m]) · M[m] / 2^S[m]) + y_zp), M[m] and S[m] the fixed-point
+    /// form of x_scale · w_scale[m] / y_scale, here from run-time scales (<see cref="Requantization.Scaled"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Linear<TShape, TSimd, TVec>(ReadOnlySpan<byte> x, ReadOnlySpan<float> xScale, ReadOnlySpan<byte> xZero,
         ReadOnlySpan<byte> w, ReadOnlySpan<float> wScale, ReadOnlySpan<byte> wZero, ReadOnlySpan<float> yScale, ReadOnlySpan<byte> yZero,
         ReadOnlySpan<int> bias, Span<byte> y, Span<float> scratch)
+        where TShape : struct, IQConvShape where TSimd : struct, ISimd<TVec> where TVec : struct =>
+        Linear<TShape, TSimd, TVec>(x, xZero, w, wZero, Requantization.Scaled(xScale[0], wScale, yScale[0], Quant.ZeroAt(yZero, 0, TShape.YSigned)), bias, y, scratch);
+
+    /// <summary>QLinearConv with its requantization given (constants the generator computed from constant scales).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Linear<TShape, TSimd, TVec>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> xZero, ReadOnlySpan<byte> w, ReadOnlySpan<byte> wZero,
+        Requantization requantization, ReadOnlySpan<int> bias, Span<byte> y, Span<float> scratch)
         where TShape : struct, IQConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        Guard.Length(wScale.Length, 1, "QLinearConv w_scale");
-        if (wScale.Length != 1) Guard.Length(wScale.Length, TShape.OutChannels, "QLinearConv w_scale");
+        Guard.Length(requantization.Channels, 1, "QLinearConv w_scale");
+        if (requantization.Channels != 1) Guard.Length(requantization.Channels, TShape.OutChannels, "QLinearConv w_scale");
         if (bias.Length != 0) Guard.Length(bias.Length, TShape.OutChannels, "QLinearConv B");
-        var output = new ConvOutput(false, xScale[0], yScale[0], Quant.ZeroAt(yZero, 0, TShape.YSigned), wScale, bias);
-        Run<TShape, TSimd, TVec>(x, xZero, w, wZero, output, y, TShape.OutHeight * TShape.OutWidth, scratch);
+        Run<TShape, TSimd, TVec>(x, xZero, w, wZero, new ConvOutput(false, requantization, bias), y, TShape.OutHeight * TShape.OutWidth, scratch);
     }
 
     /// <summary>ConvInteger: y = acc (int32).</summary>
@@ -59,7 +68,7 @@ internal static class QConv
         Span<int> y, Span<float> scratch)
         where TShape : struct, IQConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        var output = new ConvOutput(true, 0f, 0f, 0, default, default);
+        var output = new ConvOutput(true, default, default);
         Run<TShape, TSimd, TVec>(x, xZero, w, wZero, output, MemoryMarshal.AsBytes(y), TShape.OutHeight * TShape.OutWidth * 4, scratch);
     }
 
@@ -385,24 +394,19 @@ internal static class QConv
 }
 
 /// <summary>
-/// What QConv writes: ConvInteger's int32 accumulators, or QLinearConv's requantized bytes with the
-/// multiplier x_scale·w_scale[m]/y_scale computed in float32 in that order (ONNX Runtime's).
+/// What QConv writes: ConvInteger's int32 accumulators, or QLinearConv's bytes requantized in
+/// fixed point (<see cref="Quant.Requantize"/>) with channel m's multiplier and shift.
 /// </summary>
 internal readonly ref struct ConvOutput
 {
     private readonly bool _int32;
-    private readonly float _xScale, _yScale;
-    private readonly int _yZero;
-    private readonly ReadOnlySpan<float> _wScale;
+    private readonly Requantization _requantization;
     private readonly ReadOnlySpan<int> _bias;
 
-    public ConvOutput(bool int32, float xScale, float yScale, int yZero, ReadOnlySpan<float> wScale, ReadOnlySpan<int> bias)
+    public ConvOutput(bool int32, Requantization requantization, ReadOnlySpan<int> bias)
     {
         _int32 = int32;
-        _xScale = xScale;
-        _yScale = yScale;
-        _yZero = yZero;
-        _wScale = wScale;
+        _requantization = requantization;
         _bias = bias;
     }
 
@@ -417,7 +421,7 @@ internal readonly ref struct ConvOutput
             MemoryMarshal.CreateReadOnlySpan(ref acc, ow).CopyTo(MemoryMarshal.Cast<byte, int>(y).Slice(at, ow));
             return;
         }
-        float multiplier = _xScale * Quant.At(_wScale, m) / _yScale;
-        Quant.Requantize<TSimd, TVec>(ref acc, ow, _bias.Length == 0 ? 0 : _bias[m], multiplier, _yZero, TShape.YSigned, ref y[at]);
+        _requantization.At(m, out int multiplier, out int shift);
+        Quant.Requantize<TSimd, TVec>(ref acc, ow, _bias.Length == 0 ? 0 : _bias[m], multiplier, shift, _requantization.ZeroPoint, TShape.YSigned, ref y[at]);
     }
 }

@@ -74,16 +74,27 @@ internal static class QGemm
 {
     private const int KAlign = 16;
 
-    /// <summary>8-bit Y = saturate(round(acc · alpha·a_scale·b_scale[n] / y_scale) + y_zp).</summary>
+    /// <summary>
+    /// 8-bit Y = saturate(round(acc · M[n] / 2^S[n]) + y_zp), M[n] and S[n] the fixed-point form of
+    /// alpha·a_scale·b_scale[n] / y_scale, here from run-time scales (<see cref="Requantization.Scaled"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Linear<TShape, TSimd, TVec>(ReadOnlySpan<byte> a, ReadOnlySpan<float> aScale, ReadOnlySpan<byte> aZero,
         ReadOnlySpan<byte> b, ReadOnlySpan<float> bScale, ReadOnlySpan<byte> bZero, ReadOnlySpan<int> c,
         ReadOnlySpan<float> yScale, ReadOnlySpan<byte> yZero, Span<byte> y, Span<float> scratch)
+        where TShape : struct, IQGemmShape where TSimd : struct, ISimd<TVec> where TVec : struct =>
+        Linear<TShape, TSimd, TVec>(a, aZero, b, bZero, c, Requantization.Scaled(TShape.Alpha * aScale[0], bScale, yScale[0], Quant.ZeroAt(yZero, 0, TShape.YSigned)), y, scratch);
+
+    /// <summary>8-bit Y with its requantization given (constants the generator computed from constant scales, alpha included).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Linear<TShape, TSimd, TVec>(ReadOnlySpan<byte> a, ReadOnlySpan<byte> aZero, ReadOnlySpan<byte> b, ReadOnlySpan<byte> bZero,
+        ReadOnlySpan<int> c, Requantization requantization, Span<byte> y, Span<float> scratch)
         where TShape : struct, IQGemmShape where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         Guard.Length(y.Length, (long)TShape.Batch * TShape.M * TShape.N, "QGemm Y");
-        var output = new GemmOutput(GemmOutput.Kind.Quantized, aScale[0], bScale, yScale[0], Quant.ZeroAt(yZero, 0, TShape.YSigned), c);
-        Run<TShape, TSimd, TVec>(a, aZero, b, bZero, output, y, scratch);
+        Guard.Length(requantization.Channels, 1, "QGemm b_scale");
+        if (requantization.Channels != 1) Guard.Length(requantization.Channels, TShape.N, "QGemm b_scale");
+        Run<TShape, TSimd, TVec>(a, aZero, b, bZero, new GemmOutput(requantization, c), y, scratch);
     }
 
     /// <summary>Float Y = acc · alpha·a_scale·b_scale[n] (QGemm without y_scale).</summary>
@@ -93,7 +104,7 @@ internal static class QGemm
         where TShape : struct, IQGemmShape where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         Guard.Length(y.Length, (long)TShape.Batch * TShape.M * TShape.N, "QGemm Y");
-        var output = new GemmOutput(GemmOutput.Kind.Float, aScale[0], bScale, 1f, 0, c);
+        var output = new GemmOutput(GemmOutput.Kind.Float, aScale[0], bScale, c);
         Run<TShape, TSimd, TVec>(a, aZero, b, bZero, output, MemoryMarshal.AsBytes(y), scratch);
     }
 
@@ -104,11 +115,12 @@ internal static class QGemm
         where TShape : struct, IQGemmShape where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         Guard.Length(y.Length, (long)TShape.Batch * TShape.M * TShape.N, "MatMulInteger Y");
-        var output = new GemmOutput(GemmOutput.Kind.Int32, 0f, default, 1f, 0, default);
+        var output = new GemmOutput(GemmOutput.Kind.Int32, 0f, default, default);
         Run<TShape, TSimd, TVec>(a, aZero, b, bZero, output, MemoryMarshal.AsBytes(y), scratch);
     }
 
     /// <summary>K rounded up for the staged int16 rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int PaddedK<TShape>() where TShape : struct, IQGemmShape => (TShape.K + KAlign - 1) / KAlign * KAlign;
 
     /// <summary>int32 elements of scratch: A's rows, and B's transposed rows when B is [K,N]; KernelScratch.QGemmFloats mirrors it.</summary>
@@ -190,19 +202,20 @@ internal static class QGemm
         where TShape : struct, IQGemmShape where TI : struct, IIntSimd<TV> where TV : struct where TZero : struct, IFlag
     {
         int j = 0;
-        for (; j <= TShape.N - 4; j += 4) Dots<TShape, TI, TV, Four, TZero>(ref aRow, b, bZero, bRows, j, i, output, y, yBase);
-        for (; j < TShape.N; j++) Dots<TShape, TI, TV, One, TZero>(ref aRow, b, bZero, bRows, j, i, output, y, yBase);
+        for (; j <= TShape.N - 4; j += 4) Finish<TShape, TI, TV, Four>(output, y, yBase, i, j, Dots<TShape, TI, TV, Four, TZero>(ref aRow, b, bZero, bRows, j));
+        for (; j < TShape.N; j++) Finish<TShape, TI, TV, One>(output, y, yBase, i, j, Dots<TShape, TI, TV, One, TZero>(ref aRow, b, bZero, bRows, j));
     }
 
-    /// <summary>Outputs (i, j..j+rows) as dot products of the staged A row with B rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dots<TShape, TI, TV, TRows, TZero>(ref int aRow, ReadOnlySpan<byte> b, ReadOnlySpan<byte> bZero, Span<short> bRows, int j, int i,
-        GemmOutput output, Span<byte> y, int yBase)
+    /// <summary>The accumulators of outputs (i, j..j+rows): dot products of the staged A row with B rows (lane r for row j + r).</summary>
+    // Compiled on its own, not inlined into Rows: with few locals the JIT keeps the accumulators in
+    // registers (inlined, they were spilled and every step waited on a store-to-load round trip).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector128<int> Dots<TShape, TI, TV, TRows, TZero>(ref int aRow, ReadOnlySpan<byte> b, ReadOnlySpan<byte> bZero, Span<short> bRows, int j)
         where TShape : struct, IQGemmShape where TI : struct, IIntSimd<TV> where TV : struct where TRows : struct, IConstant where TZero : struct, IFlag
     {
-        int rows = TRows.Value, k = TShape.K, step = 2 * TI.Count;
+        int rows = TRows.Value, k = TShape.K, kp = PaddedK<TShape>(), step = 2 * TI.Count;
         TV s0 = TI.Zero, s1 = TI.Zero, s2 = TI.Zero, s3 = TI.Zero;
-        int kk = 0;
+        int kk = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
         if (TShape.TransB)
         {
             // Weight rows in place: 8-bit, widened and shifted by their zero point in registers.
@@ -217,19 +230,24 @@ internal static class QGemm
             }
             // A is zero-padded to PaddedK, so whole vectors may run past K into the next weight row
             // (times zero) wherever the bytes exist; only the last rows of B need a scalar tail.
-            int end = (long)(j + rows - 1) * k + PaddedK<TShape>() <= b.Length ? PaddedK<TShape>() : k - k % step;
-            for (; kk < end; kk += step)
+            int end = (long)(j + rows - 1) * k + kp <= b.Length ? kp : k - k % step;
+            // Row references and a native-width index keep the loop to its loads and multiplies.
+            ref byte w0 = ref Unsafe.Add(ref w, r0);
+            ref byte w1 = ref Unsafe.Add(ref w0, rows > 1 ? k : 0);
+            ref byte w2 = ref Unsafe.Add(ref w0, rows > 1 ? 2 * k : 0);
+            ref byte w3 = ref Unsafe.Add(ref w0, rows > 1 ? 3 * k : 0);
+            for (nint e = 0; e < end; e += step)
             {
-                TV x = TI.LoadPairs(ref aRow, kk / 2);
-                s0 = TI.MultiplyAddPairs(s0, x, TI.LoadWidened(ref w, r0 + kk, TShape.BSigned, z0));
+                TV x = TI.LoadPairs(ref aRow, e >> 1);
+                s0 = TI.MultiplyAddPairs(s0, x, TI.LoadWidened(ref w0, e, TShape.BSigned, z0));
                 if (rows > 1)
                 {
-                    s1 = TI.MultiplyAddPairs(s1, x, TI.LoadWidened(ref w, r0 + k + kk, TShape.BSigned, z1));
-                    s2 = TI.MultiplyAddPairs(s2, x, TI.LoadWidened(ref w, r0 + 2 * k + kk, TShape.BSigned, z2));
-                    s3 = TI.MultiplyAddPairs(s3, x, TI.LoadWidened(ref w, r0 + 3 * k + kk, TShape.BSigned, z3));
+                    s1 = TI.MultiplyAddPairs(s1, x, TI.LoadWidened(ref w1, e, TShape.BSigned, z1));
+                    s2 = TI.MultiplyAddPairs(s2, x, TI.LoadWidened(ref w2, e, TShape.BSigned, z2));
+                    s3 = TI.MultiplyAddPairs(s3, x, TI.LoadWidened(ref w3, e, TShape.BSigned, z3));
                 }
             }
-            int t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+            kk = end;
             ref short xs = ref Unsafe.As<int, short>(ref aRow);
             for (; kk < k; kk++)
             {
@@ -242,42 +260,38 @@ internal static class QGemm
                     t3 += x * (Quant.Value(Unsafe.Add(ref w, r0 + 3 * k + kk), TShape.BSigned) - z3);
                 }
             }
-            Finish<TShape, TI, TV, TRows>(output, y, yBase, i, j, s0, s1, s2, s3, Vector128.Create(t0, t1, t2, t3));
-            return;
         }
-
-        // Transposed int16 rows, zero-padded like A: no tail.
-        int kp = PaddedK<TShape>();
-        ref int bRow = ref Unsafe.As<short, int>(ref bRows[j * kp]);
-        for (; kk < kp; kk += step)
+        else
         {
-            TV x = TI.LoadPairs(ref aRow, kk / 2);
-            s0 = TI.MultiplyAddPairs(s0, x, TI.LoadPairs(ref bRow, kk / 2));
-            if (rows > 1)
+            // Transposed int16 rows, zero-padded like A: no tail.
+            ref int bRow = ref Unsafe.As<short, int>(ref bRows[j * kp]);
+            for (; kk < kp; kk += step)
             {
-                s1 = TI.MultiplyAddPairs(s1, x, TI.LoadPairs(ref bRow, (kp + kk) / 2));
-                s2 = TI.MultiplyAddPairs(s2, x, TI.LoadPairs(ref bRow, (2 * kp + kk) / 2));
-                s3 = TI.MultiplyAddPairs(s3, x, TI.LoadPairs(ref bRow, (3 * kp + kk) / 2));
+                TV x = TI.LoadPairs(ref aRow, kk / 2);
+                s0 = TI.MultiplyAddPairs(s0, x, TI.LoadPairs(ref bRow, kk / 2));
+                if (rows > 1)
+                {
+                    s1 = TI.MultiplyAddPairs(s1, x, TI.LoadPairs(ref bRow, (kp + kk) / 2));
+                    s2 = TI.MultiplyAddPairs(s2, x, TI.LoadPairs(ref bRow, (2 * kp + kk) / 2));
+                    s3 = TI.MultiplyAddPairs(s3, x, TI.LoadPairs(ref bRow, (3 * kp + kk) / 2));
+                }
             }
         }
-        Finish<TShape, TI, TV, TRows>(output, y, yBase, i, j, s0, s1, s2, s3, Vector128<int>.Zero);
+        if (rows == 1) return Vector128.CreateScalar(TI.Sum(s0) + t0);
+        return TI.Sum4(s0, s1, s2, s3) + Vector128.Create(t0, t1, t2, t3);
     }
 
-    /// <summary>Reduces the accumulators (plus scalar tails) and writes the outputs, four at once where there are four.</summary>
+    /// <summary>Writes outputs (i, j..j+rows) from their accumulators, four at once where there are four.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish<TShape, TI, TV, TRows>(GemmOutput output, Span<byte> y, int yBase, int i, int j, TV s0, TV s1, TV s2, TV s3, Vector128<int> tails)
+    private static void Finish<TShape, TI, TV, TRows>(GemmOutput output, Span<byte> y, int yBase, int i, int j, Vector128<int> acc)
         where TShape : struct, IQGemmShape where TI : struct, IIntSimd<TV> where TV : struct where TRows : struct, IConstant
     {
         if (TRows.Value == 1 || typeof(TI) == typeof(IntScalar) || !Vector128.IsHardwareAccelerated)
         {
-            output.Write<TShape>(y, yBase, i, j, TI.Sum(s0) + tails.GetElement(0));
-            if (TRows.Value == 1) return;
-            output.Write<TShape>(y, yBase, i, j + 1, TI.Sum(s1) + tails.GetElement(1));
-            output.Write<TShape>(y, yBase, i, j + 2, TI.Sum(s2) + tails.GetElement(2));
-            output.Write<TShape>(y, yBase, i, j + 3, TI.Sum(s3) + tails.GetElement(3));
+            for (int r = 0; r < TRows.Value; r++) output.Write<TShape>(y, yBase, i, j + r, acc.GetElement(r));
             return;
         }
-        output.Write4<TShape>(y, yBase, i, j, TI.Sum4(s0, s1, s2, s3) + tails);
+        output.Write4<TShape>(y, yBase, i, j, acc);
     }
 }
 
@@ -300,7 +314,7 @@ internal readonly struct No : IFlag
     public static bool Value => false;
 }
 
-/// <summary>What a QGemm writes per output: int32, requantized 8-bit, or float.</summary>
+/// <summary>What a QGemm writes per output: int32, 8-bit requantized in fixed point (<see cref="Requantization"/>), or float.</summary>
 internal readonly ref struct GemmOutput
 {
     /// <summary>Output forms.</summary>
@@ -317,18 +331,28 @@ internal readonly ref struct GemmOutput
     }
 
     private readonly Kind _kind;
-    private readonly float _aScale, _yScale;
-    private readonly int _yZero;
+    private readonly float _aScale;
     private readonly ReadOnlySpan<float> _bScale;
+    private readonly Requantization _requantization;
     private readonly ReadOnlySpan<int> _c;
 
-    public GemmOutput(Kind kind, float aScale, ReadOnlySpan<float> bScale, float yScale, int yZero, ReadOnlySpan<int> c)
+    /// <summary>Int32 or float output (8-bit output takes a <see cref="Requantization"/>).</summary>
+    public GemmOutput(Kind kind, float aScale, ReadOnlySpan<float> bScale, ReadOnlySpan<int> c)
     {
         _kind = kind;
         _aScale = aScale;
         _bScale = bScale;
-        _yScale = yScale;
-        _yZero = yZero;
+        _requantization = default;
+        _c = c;
+    }
+
+    /// <summary>8-bit output requantized by <paramref name="requantization"/>.</summary>
+    public GemmOutput(Requantization requantization, ReadOnlySpan<int> c)
+    {
+        _kind = Kind.Quantized;
+        _aScale = 0f;
+        _bScale = default;
+        _requantization = requantization;
         _c = c;
     }
 
@@ -347,14 +371,20 @@ internal readonly ref struct GemmOutput
                 : Vector128.Create(_c[c], _c[c + TShape.CColStride], _c[c + 2 * TShape.CColStride], _c[c + 3 * TShape.CColStride]);
         }
         int at = yBase + i * TShape.N + j;
-        if (_kind == Kind.Int32)
+        switch (_kind)
         {
-            acc.StoreUnsafe(ref Unsafe.As<byte, int>(ref y[at * 4]));
-            return;
+            case Kind.Int32:
+                acc.StoreUnsafe(ref Unsafe.As<byte, int>(ref y[at * 4]));
+                break;
+            case Kind.Quantized:
+                _requantization.At4(j, out var multipliers, out var shifts);
+                Quant.Requantize4(acc, multipliers, shifts, _requantization.ZeroPoint, TShape.YSigned, ref y[at]);
+                break;
+            default:
+                var scale = Vector128.Create(TShape.Alpha * _aScale) * (_bScale.Length == 1 ? Vector128.Create(_bScale[0]) : Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(_bScale), (nuint)j));
+                (Vector128.ConvertToSingle(acc) * scale).StoreUnsafe(ref Unsafe.As<byte, float>(ref y[at * 4]));
+                break;
         }
-        var scale = Vector128.Create(TShape.Alpha * _aScale) * (_bScale.Length == 1 ? Vector128.Create(_bScale[0]) : Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(_bScale), (nuint)j));
-        if (_kind == Kind.Quantized) Quant.Requantize4(acc, scale / Vector128.Create(_yScale), _yZero, TShape.YSigned, ref y[at]);
-        else (Vector128.ConvertToSingle(acc) * scale).StoreUnsafe(ref Unsafe.As<byte, float>(ref y[at * 4]));
     }
 
     /// <summary>Writes Y[i, j] of the problem at <paramref name="yBase"/> from its accumulator.</summary>
@@ -369,7 +399,8 @@ internal readonly ref struct GemmOutput
                 Unsafe.WriteUnaligned(ref y[at * 4], acc);
                 break;
             case Kind.Quantized:
-                y[at] = Quant.Saturate((float)acc * (TShape.Alpha * _aScale * Quant.At(_bScale, j) / _yScale), _yZero, TShape.YSigned);
+                _requantization.At(j, out int multiplier, out int shift);
+                y[at] = Quant.Requantize(acc, multiplier, shift, _requantization.ZeroPoint, TShape.YSigned);
                 break;
             default:
                 Unsafe.WriteUnaligned(ref y[at * 4], (float)acc * (TShape.Alpha * _aScale * Quant.At(_bScale, j)));

@@ -75,7 +75,7 @@ public sealed class BaselineTests
     {
         var all = PredictorGenerator.RuntimeKernels.All;
         CollectionAssert.AreEquivalent(
-            new[] { "Activations", "Conv", "ElementMath", "Elementwise", "Gemm", "Layout", "Normalization", "Pooling", "Quantized", "QuantizedConv", "QuantizedGemm", "Recurrent", "Reduce", "Resize", "Simd", "WeightReader" }.Select(n => $"CompressBuild.Runtime.{n}.g.cs").ToList(),
+            new[] { "Activations", "Conv", "ElementMath", "Elementwise", "FixedPoint", "Gemm", "Layout", "Normalization", "Pooling", "Quantized", "QuantizedConv", "QuantizedGemm", "Recurrent", "Reduce", "Resize", "Simd", "WeightReader" }.Select(n => $"CompressBuild.Runtime.{n}.g.cs").ToList(),
             all.Select(f => f.HintName).ToList());
         Baselines.Verify(nameof(RuntimeKernels), all);
     }

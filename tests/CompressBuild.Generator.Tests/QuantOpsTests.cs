@@ -257,9 +257,11 @@ public sealed class QuantOpsTests
     public static IEnumerable<object[]> CaseNames => QuantModels.All.Select(c => new object[] { c.ClassName });
 
     /// <summary>
-    /// Every target's predictor equals the engine's executor exactly (the same integer accumulation and
-    /// float requantization, so the same 8-bit values), and ONNX Runtime to within one output step
-    /// (its kernels may round a tie differently).
+    /// Every target's predictor equals the others exactly, and the engine's executor exactly (the same
+    /// integer accumulation) except that requantized outputs may be one output step apart: the predictor
+    /// requantizes in fixed point, the executor in float32 (ONNX Runtime's way), which differ on rare
+    /// near-ties (FixedPointTests measures the rate). ONNX Runtime to within one output step (its
+    /// kernels may round a tie differently).
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(CaseNames))]
@@ -271,13 +273,18 @@ public sealed class QuantOpsTests
         var inputs = opCase.RandomInputs(11);
         var engine = new Executor(output.CompressedModel).Run(inputs);
         var ort = OnnxRuntimeOracle.Run(OnnxModel.ToBytes(output.CompressedModel), inputs);
+        var generic = assembly.Create(Name(opCase, "generic")).Run(inputs);
+        bool requantizes = output.CompressedModel.Graph.Nodes.Any(n => n.OpType is "QLinearConv" or "QLinearMatMul" || (n.OpType == "QGemm" && n.HasInput(7)));
         foreach (var target in Targets)
         {
             var actual = assembly.Create(Name(opCase, target)).Run(inputs);
             Assert.AreEqual(engine.Length, actual.Length);
             for (int k = 0; k < actual.Length; k++)
             {
-                Numerics.AssertClose(engine[k], actual[k], 0, 0, $"{className} ({target}) output {k} vs executor");
+                Numerics.AssertClose(generic[k], actual[k], 0, 0, $"{className} ({target}) output {k} vs target generic");
+                if (requantizes && Step(output.CompressedModel) is { } oneStep)
+                    Assert.IsTrue(Numerics.MaxAbsDiff(engine[k], actual[k]) <= oneStep * 1.001, $"{className} ({target}) output {k} vs executor: max difference {Numerics.MaxAbsDiff(engine[k], actual[k])}");
+                else Numerics.AssertClose(engine[k], actual[k], 0, 0, $"{className} ({target}) output {k} vs executor");
                 if (Step(output.CompressedModel) is { } step)
                     Assert.IsTrue(Numerics.MaxAbsDiff(ort[k], actual[k]) <= step * 1.001, $"{className} ({target}) output {k} vs ONNX Runtime: max difference {Numerics.MaxAbsDiff(ort[k], actual[k])}");
                 else Numerics.AssertClose(ort[k], actual[k], 1e-5, 1e-5, $"{className} ({target}) output {k} vs ONNX Runtime");
@@ -403,7 +410,9 @@ public sealed class QGemmKernelTests
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 13; j++)
             {
-                float v = MathF.Round((Acc<Linear>(a, 128, b, new byte[13], i, j) + c[j]) * (1f * aScale * bScale[j] / yScale)) + 128;
+                // ONNX Runtime's float32 multiplier; the product in double is exact (|acc| < 2^22, 24-bit significand), rounded half to even.
+                float multiplier = 1f * aScale * bScale[j] / yScale;
+                double v = Math.Round((double)(Acc<Linear>(a, 128, b, new byte[13], i, j) + c[j]) * multiplier, MidpointRounding.ToEven) + 128;
                 expected[i * 13 + j] = (byte)Math.Clamp(v, 0, 255);
             }
         var scratch = new float[CompressBuild.Runtime.QGemm.ScratchInts<Linear>()];
@@ -468,8 +477,11 @@ public sealed class QuantizedLeNetTests
         var actual = predictor.Run(new[] { batch })[0];
         var engine = new Executor(output.CompressedModel).Run(batch)[0];
         // The engine runs the QDQ model (float arithmetic between DequantizeLinear and QuantizeLinear);
-        // the predictor the integer lowering of it: a rare rounding tie may land one output step apart.
+        // the predictor the integer lowering of it, requantized in fixed point: a rare near-tie may
+        // land one step apart (and move the next layer's inputs by one step).
         double step = QuantOpsTests.Step(output.CompressedModel) ?? 0;
+        int differing = Enumerable.Range(0, actual.Length).Count(i => actual.Floats[i] != engine.Floats[i]);
+        TestContext.WriteLine($"{differing} of {actual.Length} outputs differ from the executor's, max difference {Numerics.MaxAbsDiff(engine, actual) / step:F2} steps");
         Assert.IsTrue(Numerics.MaxAbsDiff(engine, actual) <= step * 1.001, $"max difference {Numerics.MaxAbsDiff(engine, actual)} exceeds one output step {step}");
         var a = Numerics.ArgMaxRows(actual);
         var e = Numerics.ArgMaxRows(engine);

@@ -11,8 +11,31 @@ namespace CompressBuild.Core.Quantization;
 /// </summary>
 public static class Calibrator
 {
-    /// <summary>Samples per forward pass.</summary>
+    /// <summary>Samples per forward pass (of a model whose batch dimension is not fixed).</summary>
     public const int BatchSize = 256;
+
+    /// <summary>
+    /// The batches of <paramref name="count"/> samples a model with input <paramref name="input"/>
+    /// runs: <paramref name="batchSize"/> at a time, or exactly the input's first dimension when the
+    /// model fixes it (exporters' default batch 1), dropping a shorter tail such a model cannot take
+    /// unless <paramref name="keepTail"/> (evaluation counts every sample): then the tail comes last
+    /// with fewer than <see cref="FixedBatch"/> samples, for the caller to pad.
+    /// </summary>
+    internal static IEnumerable<(int Start, int Count)> Batches(ValueInfo input, int count, int batchSize = BatchSize, bool keepTail = false)
+    {
+        int fixedBatch = FixedBatch(input);
+        int size = fixedBatch > 0 ? fixedBatch : batchSize;
+        for (int start = 0; start < count; start += size)
+        {
+            int n = Math.Min(size, count - start);
+            if (fixedBatch > 0 && n < fixedBatch && !keepTail) yield break;
+            yield return (start, n);
+        }
+    }
+
+    /// <summary>The batch size <paramref name="input"/> fixes (its first dimension), or 0 when it is free.</summary>
+    internal static int FixedBatch(ValueInfo input) =>
+        input.Shape is { Length: > 0 } shape && shape[0].IsKnown && shape[0].Value > 0 ? (int)shape[0].Value : 0;
 
     /// <summary>Statistics of <paramref name="tensors"/> over every sample of <paramref name="data"/>.</summary>
     public static IReadOnlyDictionary<string, TensorStatistics> Collect(Model model, DataSet data, IReadOnlyCollection<string> tensors) =>
@@ -33,7 +56,7 @@ public static class Calibrator
 
         var min = tensors.ToDictionary(t => t, _ => float.PositiveInfinity, StringComparer.Ordinal);
         var max = tensors.ToDictionary(t => t, _ => float.NegativeInfinity, StringComparer.Ordinal);
-        ForEachBatch(executor, set, input.Name, options, tensors, (name, values) =>
+        ForEachBatch(executor, set, input, options, tensors, (name, values) =>
         {
             if (values.Length == 0) return;
             min[name] = Math.Min(min[name], System.Numerics.Tensors.TensorPrimitives.Min(values));
@@ -42,17 +65,16 @@ public static class Calibrator
 
         var stats = tensors.ToDictionary(t => t, t => new TensorStatistics(
             float.IsFinite(min[t]) ? min[t] : 0f, float.IsFinite(max[t]) ? max[t] : 0f), StringComparer.Ordinal);
-        if (histograms) ForEachBatch(executor, set, input.Name, options, tensors, (name, values) => stats[name].Add(values));
+        if (histograms) ForEachBatch(executor, set, input, options, tensors, (name, values) => stats[name].Add(values));
         return stats;
     }
 
-    private static void ForEachBatch(Executor executor, DataSet set, string inputName, RunOptions options,
+    private static void ForEachBatch(Executor executor, DataSet set, ValueInfo input, RunOptions options,
         IReadOnlyCollection<string> tensors, Action<string, ReadOnlySpan<float>> visit)
     {
-        for (int start = 0; start < set.Count; start += BatchSize)
+        foreach (var (start, count) in Batches(input, set.Count))
         {
-            int count = Math.Min(BatchSize, set.Count - start);
-            var record = executor.Forward(new Dictionary<string, Tensor> { [inputName] = set.Batch(start, count) }, options);
+            var record = executor.Forward(new Dictionary<string, Tensor> { [input.Name] = set.Batch(start, count) }, options);
             foreach (var name in tensors)
             {
                 var t = record.Value(name, executor);

@@ -159,17 +159,22 @@ public static class QdqQuantizer
     internal static Model Copy(Model model) =>
         OnnxModel.Parse(OnnxModel.ToBytes(model), model.SourcePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(model.SourcePath)), model.DisplayName);
 
-    // Layers are addressed by node name (FloatNodes, the report), so every node gets a unique one.
+    // Layers are addressed by node name (FloatNodes, the report), so every node gets a unique one: an
+    // unnamed node is called by its first output, as the compression report shows unnamed nodes, so
+    // the report finds the quantizer's layers; clashes get a numbered name.
     private static void NameNodes(Graph graph)
     {
+        var taken = graph.Nodes.Where(n => n.Name.Length > 0).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in graph.Nodes)
         {
-            if (n.Name.Length == 0 || !seen.Add(n.Name))
-            {
-                n.Name = graph.UniqueName($"{n.OpType}_{n.Outputs.FirstOrDefault()}");
-                seen.Add(n.Name);
-            }
+            if (n.Name.Length > 0 && seen.Add(n.Name)) continue;
+            string hint = n.Name.Length == 0 && n.Outputs.FirstOrDefault() is { Length: > 0 } output ? output : $"{n.OpType}_{n.Outputs.FirstOrDefault(o => o.Length > 0)}";
+            string name = hint;
+            for (int k = 1; taken.Contains(name) || seen.Contains(name); k++) name = $"{hint}_{k}";
+            n.Name = name;
+            taken.Add(name);
+            seen.Add(name);
         }
     }
 
@@ -180,6 +185,7 @@ public static class QdqQuantizer
         if (inputs.Count != 1)
             throw new CompressBuildException(ErrorCodes.InputMismatch, $"{model.DisplayName} has {inputs.Count} inputs; calibration supports single-input models.");
         var set = inputs[0].Shape is null ? data : data.ReshapedTo(inputs[0].Shape!, inputs[0].Name);
+        set = WholeBatches(set, inputs[0], model, steps);
         if (set.Count <= options.MaxCalibrationSamples) return set;
         var random = new Random(options.Seed);
         var indices = Enumerable.Range(0, set.Count).ToArray();
@@ -192,5 +198,17 @@ public static class QdqQuantizer
         Array.Sort(chosen);
         steps.Add(string.Create(CultureInfo.InvariantCulture, $"calibration samples: {chosen.Length:N0} of {set.Count:N0} (seed {options.Seed})"));
         return new DataSet(set.Gather(chosen), set.Labels is null ? null : chosen.Select(i => set.Labels[i]).ToArray());
+    }
+
+    // A model with a fixed batch dimension runs whole batches only; the samples of a shorter tail are left out.
+    private static DataSet WholeBatches(DataSet set, ValueInfo input, Model model, List<string> steps)
+    {
+        int usable = Calibrator.Batches(input, set.Count).Sum(b => b.Count);
+        if (usable == set.Count) return set;
+        if (usable == 0)
+            throw new CompressBuildException(ErrorCodes.InputMismatch,
+                $"{model.DisplayName} takes batches of exactly {input.Shape![0].Value} sample(s); the calibration data holds {set.Count}.");
+        steps.Add(string.Create(CultureInfo.InvariantCulture, $"calibration samples: {usable:N0} of {set.Count:N0} (whole batches of the model's fixed batch size {input.Shape![0].Value})"));
+        return new DataSet(set.Batch(0, usable), set.Labels?[..usable]);
     }
 }

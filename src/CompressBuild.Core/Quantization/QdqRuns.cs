@@ -26,9 +26,8 @@ internal static class QdqRuns
     public static void ForEachBatch(IReadOnlyList<Model> models, DataSet set, Action<int, Func<string, Tensor>[]> visit)
     {
         var executors = models.Select(m => new Executor(m)).ToArray();
-        for (int start = 0; start < set.Count; start += Calibrator.BatchSize)
+        foreach (var (start, count) in Calibrator.Batches(executors[0].Inputs[0], set.Count))
         {
-            int count = Math.Min(Calibrator.BatchSize, set.Count - start);
             var batch = set.Batch(start, count);
             var lookups = executors.Select(e =>
             {
@@ -39,13 +38,18 @@ internal static class QdqRuns
         }
     }
 
-    /// <summary>The first output of <paramref name="model"/> for every sample, concatenated.</summary>
+    /// <summary>
+    /// The first float output of <paramref name="model"/> for every sample, concatenated (empty when
+    /// every output is of another type, e.g. ArgMax indices or a Shape).
+    /// </summary>
     public static float[] Outputs(Model model, DataSet set)
     {
         var executor = new Executor(model);
+        int output = executor.Outputs.ToList().FindIndex(o => o.ElementType == DataType.Float);
         var result = new List<float>();
-        for (int start = 0; start < set.Count; start += Calibrator.BatchSize)
-            result.AddRange(executor.Run(set.Batch(start, Math.Min(Calibrator.BatchSize, set.Count - start)))[0].Floats);
+        if (output < 0) return result.ToArray();
+        foreach (var (start, count) in Calibrator.Batches(executor.Inputs[0], set.Count))
+            result.AddRange(executor.Run(set.Batch(start, count))[output].Floats);
         return result.ToArray();
     }
 

@@ -90,9 +90,14 @@ public static class RangeEstimator
         // spike would dominate both distributions and make clipping the tail look free.
         if (s.Min >= 0) hist[0] = 0;
         const int levels = 128;
+        // A threshold needs `levels` bins of data below it. Values that all lie far from 0 (a Sigmoid's
+        // [0.5, 1], a positive feature) leave the low bins empty: a threshold there folds every value
+        // into one bin that its quantization represents exactly, KL 0, and would clip all of them.
+        int first = Array.FindIndex(hist, h => h != 0);
+        if (first < 0) return hist.Length * width;
         double best = double.PositiveInfinity;
         int bestI = hist.Length;
-        for (int i = levels; i <= hist.Length; i++)
+        for (int i = Math.Min(first + levels, hist.Length); i <= hist.Length; i++)
         {
             var p = new double[i];
             Array.Copy(hist, p, i);

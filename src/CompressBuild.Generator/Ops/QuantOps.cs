@@ -6,9 +6,12 @@ namespace CompressBuild.Generator.Ops
     /// <summary>
     /// The quantized ops → <c>CompressBuild.Runtime.Quant</c>, <c>QConv</c>, <c>QGemm</c>: QuantizeLinear,
     /// DequantizeLinear, DynamicQuantizeLinear, QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger
-    /// and ONNX Runtime's QGemm (com.microsoft). Scales and zero points are read from their constants
-    /// (or buffers) at run time, so one kernel serves the ONNX suite's runtime parameters and real
-    /// models' constants; the requantization multiplier is formed in float32 in ONNX Runtime's order.
+    /// and ONNX Runtime's QGemm (com.microsoft). Requantization is integer-only (<c>FixedPoint</c>): the
+    /// multiplier x_scale·w_scale/y_scale, formed in float32 in ONNX Runtime's order, becomes an int32
+    /// multiplier and a shift per output channel. When the scales and the output zero point are plan
+    /// constants (inlined on the step) they are computed here and emitted in the step's shape struct;
+    /// otherwise (the ONNX suite feeds scales as graph inputs) the kernel derives them from the run-time
+    /// scales with the same algorithm. Other scales and zero points are read from their constants or buffers.
     /// </summary>
     internal static class QuantOps
     {
@@ -82,10 +85,14 @@ namespace CompressBuild.Generator.Ops
             string bias = s.HasInput(8) ? s.NnInput(8, m, PlanTypes.Int32) : "default";
             string yType = s.NnOutputType(0);
             RequireEightBit(s, yType, "y");
+            string wZero = OptionalBytes(s, 5, Zeros(s, 5, m, "w_zero_point"), s.InputType(3));
+            string y = Bytes(s.NnOutput(0, geometry.YElements, yType), yType);
+            if (FixedRequantization(s, lowering, 1, 4, wScales, 6, 7, 1f) is { } fixedPoint)
+                return Scratch(s, lowering, geometry.ScratchFloats, scratch =>
+                    $"{R}QConv.Linear<{s.StructName}, {StepLowering.Simd}>({Input(s, 0, geometry.XElements)}, {OptionalBytes(s, 2, 1, s.InputType(0))}, {Input(s, 3, geometry.WElements)}, {wZero}, {fixedPoint}, {bias}, {y}, {scratch});");
             return Scratch(s, lowering, geometry.ScratchFloats, scratch =>
                 $"{R}QConv.Linear<{s.StructName}, {StepLowering.Simd}>({Input(s, 0, geometry.XElements)}, {s.FloatInput(1, 1)}, {OptionalBytes(s, 2, 1, s.InputType(0))}, " +
-                $"{Input(s, 3, geometry.WElements)}, {s.FloatInput(4, wScales)}, {OptionalBytes(s, 5, Zeros(s, 5, m, "w_zero_point"), s.InputType(3))}, {s.FloatInput(6, 1)}, {OptionalBytes(s, 7, 1, yType)}, " +
-                $"{bias}, {Bytes(s.NnOutput(0, geometry.YElements, yType), yType)}, {scratch});");
+                $"{Input(s, 3, geometry.WElements)}, {s.FloatInput(4, wScales)}, {wZero}, {s.FloatInput(6, 1)}, {OptionalBytes(s, 7, 1, yType)}, {bias}, {y}, {scratch});");
         }
 
         /// <summary>ConvInteger (1-D or 2-D; groups; per-channel w_zero_point) → int32.</summary>
@@ -111,10 +118,14 @@ namespace CompressBuild.Generator.Ops
             RequireSingle(s, 1, "a_scale");
             RequireSingle(s, 6, "y_scale");
             long bScales = PerColumn(s, 4, g.N, "b_scale");
+            string aZero = OptionalBytes(s, 2, 1, s.InputType(0)), bZero = OptionalBytes(s, 5, Zeros(s, 5, g.N, "b_zero_point"), s.InputType(3));
+            string y = Bytes(s.NnOutput(0, g.YElements, yType), yType);
+            if (FixedRequantization(s, g.Lowering, 1, 4, bScales, 6, 7, 1f) is { } fixedPoint)
+                return Scratch(s, g.Lowering, g.ScratchFloats, scratch =>
+                    $"{R}QGemm.Linear<{s.StructName}, {StepLowering.Simd}>({Input(s, 0, g.AElements)}, {aZero}, {Input(s, 3, g.BElements)}, {bZero}, default, {fixedPoint}, {y}, {scratch});");
             return Scratch(s, g.Lowering, g.ScratchFloats, scratch =>
-                $"{R}QGemm.Linear<{s.StructName}, {StepLowering.Simd}>({Input(s, 0, g.AElements)}, {s.FloatInput(1, 1)}, {OptionalBytes(s, 2, 1, s.InputType(0))}, " +
-                $"{Input(s, 3, g.BElements)}, {s.FloatInput(4, bScales)}, {OptionalBytes(s, 5, Zeros(s, 5, g.N, "b_zero_point"), s.InputType(3))}, default, {s.FloatInput(6, 1)}, {OptionalBytes(s, 7, 1, yType)}, " +
-                $"{Bytes(s.NnOutput(0, g.YElements, yType), yType)}, {scratch});");
+                $"{R}QGemm.Linear<{s.StructName}, {StepLowering.Simd}>({Input(s, 0, g.AElements)}, {s.FloatInput(1, 1)}, {aZero}, " +
+                $"{Input(s, 3, g.BElements)}, {s.FloatInput(4, bScales)}, {bZero}, default, {s.FloatInput(6, 1)}, {OptionalBytes(s, 7, 1, yType)}, {y}, {scratch});");
         }
 
         /// <summary>MatMulInteger → int32: 2-D, 1-D promotion, batches with one shared side; b_zero_point per tensor or per column.</summary>
@@ -165,7 +176,12 @@ namespace CompressBuild.Generator.Ops
             var lowering = GemmMembers(new StepLowering($"QGemm {Lit.Shape(a)} x {Lit.Shape(b)}{(ta ? " (A transposed)" : "")}{(tb ? " (B transposed)" : "")} -> {Lit.Shape(y)} {yType}"),
                 m, n, k, ta, tb, s.InputType(0), s.InputType(3), yType, s.Float("alpha", 1f), c != "default", cRow, cCol, 1, 0, 0);
             long scratchFloats = KernelScratch.QGemmFloats(m, n, k, tb);
-            string prefix = $"{Input(s, 0, (long)m * k)}, {s.FloatInput(1, 1)}, {OptionalBytes(s, 2, 1, s.InputType(0))}, {Input(s, 3, (long)k * n)}, {s.FloatInput(4, bScales)}, {OptionalBytes(s, 5, Zeros(s, 5, n, "b_zero_point"), s.InputType(3))}, {c}";
+            string aZero = OptionalBytes(s, 2, 1, s.InputType(0)), bZero = OptionalBytes(s, 5, Zeros(s, 5, n, "b_zero_point"), s.InputType(3));
+            string a8 = Input(s, 0, (long)m * k), b8 = Input(s, 3, (long)k * n);
+            if (quantized && FixedRequantization(s, lowering, 1, 4, bScales, 7, 8, s.Float("alpha", 1f)) is { } fixedPoint)
+                return Scratch(s, lowering, scratchFloats, scratch =>
+                    $"{R}QGemm.Linear<{s.StructName}, {StepLowering.Simd}>({a8}, {aZero}, {b8}, {bZero}, {c}, {fixedPoint}, {Bytes(s.NnOutput(0, (long)m * n, yType), yType)}, {scratch});");
+            string prefix = $"{a8}, {s.FloatInput(1, 1)}, {aZero}, {b8}, {s.FloatInput(4, bScales)}, {bZero}, {c}";
             return Scratch(s, lowering, scratchFloats, scratch => quantized
                 ? $"{R}QGemm.Linear<{s.StructName}, {StepLowering.Simd}>({prefix}, {s.FloatInput(7, 1)}, {OptionalBytes(s, 8, 1, yType)}, {Bytes(s.NnOutput(0, (long)m * n, yType), yType)}, {scratch});"
                 : $"{R}QGemm.Float<{s.StructName}, {StepLowering.Simd}>({prefix}, {s.FloatOutput(0, (long)m * n)}, {scratch});");
@@ -193,6 +209,34 @@ namespace CompressBuild.Generator.Ops
         }
 
         // ---- shared ----
+
+        /// <summary>
+        /// When the scales and the output zero point are plan constants: the fixed-point multiplier and
+        /// shift of alpha·scale[in]·scale[channel]/scale[out] per channel, emitted as <c>Multipliers</c>,
+        /// <c>Shifts</c> and <c>YZero</c> of the shape struct, and the <c>Requantization</c> argument over
+        /// them; null otherwise (the kernel then converts the run-time scales the same way).
+        /// </summary>
+        private static string? FixedRequantization(StepInfo s, StepLowering lowering, int inScale, int channelScales, long channels, int outScale, int outZero, float alpha)
+        {
+            float[]? x = FloatValue(s, inScale), w = FloatValue(s, channelScales), y = FloatValue(s, outScale);
+            long[]? zero = s.HasInput(outZero) ? s.NnIntValue(outZero) : new long[] { 0 };
+            if (x is not { Length: 1 } || w is null || w.Length != channels || y is not { Length: 1 } || zero is not { Length: 1 }) return null;
+            // alpha·in_scale in float32 first, as the run-time path forms it.
+            float input = (float)(alpha * x[0]);
+            var multipliers = new int[channels];
+            var shifts = new int[channels];
+            for (int c = 0; c < channels; c++) FixedPoint.Of(FixedPoint.Multiplier(input, w[c], y[0]), out multipliers[c], out shifts[c]);
+            lowering.Members.Add(new ShapeMember("global::System.ReadOnlySpan<int>", "Multipliers", IntArray(multipliers)));
+            lowering.Members.Add(new ShapeMember("global::System.ReadOnlySpan<int>", "Shifts", IntArray(shifts)));
+            lowering.Int("YZero", zero[0]);
+            return $"{R}Requantization.Fixed({s.StructName}.Multipliers, {s.StructName}.Shifts, {s.StructName}.YZero)";
+        }
+
+        /// <summary>The inlined value of a float constant input, or null.</summary>
+        private static float[]? FloatValue(StepInfo s, int i) => s.HasInput(i) && s.InputType(i) == PlanTypes.Float ? s.NnFloatValue(i) : null;
+
+        /// <summary><c>new int[] { … }</c>: a <c>ReadOnlySpan&lt;int&gt;</c> property over it reads static data (no allocation).</summary>
+        private static string IntArray(int[] values) => "new int[] { " + string.Join(", ", values.Select(v => Lit.Int(v))) + " }";
 
         private sealed class ConvGeometry
         {

@@ -119,7 +119,7 @@ internal static class GeneratorSuite
     }
 
     // Maps diagnostics to the tests whose plan or generated file they are about.
-    private static Dictionary<string, string> Attribute(IEnumerable<Diagnostic> diagnostics, IReadOnlyDictionary<string, string> byClass, string what)
+    internal static Dictionary<string, string> Attribute(IEnumerable<Diagnostic> diagnostics, IReadOnlyDictionary<string, string> byClass, string what)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var d in diagnostics)
