@@ -119,5 +119,7 @@ public sealed class Int8OpSweepPredictorTests
         // last bits, which can move a value across a rounding boundary of the next QuantizeLinear: one step.
         Assert.IsTrue(sqnr >= 40, string.Create(inv, $"{run.Case}: predictor vs ONNX Runtime on the QDQ model: SQNR {sqnr:F1} dB < 40, max |diff| {maxDiff:G3}; steps {steps}"));
         Assert.IsTrue(equal >= (run.Case.Agree ?? 1), string.Create(inv, $"{run.Case}: predictor vs ONNX Runtime: {equal:P1} of discrete elements equal"));
+        // Every int8 layer, whatever its activation's rank, runs an integer kernel unless the list says why not.
+        Assert.AreEqual(int8 - run.Case.FloatLayers, integer, $"{run.Case}: int8 layers with integer kernels; steps {steps}");
     }
 }

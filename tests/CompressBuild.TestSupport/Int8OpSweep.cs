@@ -15,12 +15,16 @@ namespace CompressBuild.TestSupport;
 /// inputs frozen to the test's values (parameters, not activations), <c>sqnr=dB</c> the least SQNR of the
 /// quantized outputs vs float, <c>agree=f</c> the least fraction of equal elements of a discontinuous
 /// output (indices, comparisons) vs float and of ours vs ONNX Runtime, <c>sqnr.entropy=dB</c> (or another
-/// range method) the SQNR bound with that calibration method, <c>gen=skip</c> no generator check.
+/// range method) the SQNR bound with that calibration method, <c>gen=skip</c> no generator check,
+/// <c>floatlayers=n</c> int8 layers the predictor runs with a float kernel (all others run integer kernels).
 /// </summary>
 public sealed record SweepCase(string Op, string Test, string Runs, IReadOnlyList<string> Constants, double Sqnr, double? Agree, bool Generator, string Reason)
 {
     /// <summary>SQNR bounds with a range method other than minmax, where they differ from <see cref="Sqnr"/>.</summary>
     public IReadOnlyDictionary<string, double> MethodSqnr { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    /// <summary>Int8 layers whose predictor kernel stays float (between DequantizeLinear and QuantizeLinear).</summary>
+    public int FloatLayers { get; init; }
 
     /// <summary>The SQNR bound (dB) when calibrated with <paramref name="method"/>.</summary>
     public double SqnrWith(string method) => MethodSqnr.TryGetValue(method, out var db) ? db : Sqnr;
@@ -57,6 +61,7 @@ public sealed record SweepCase(string Op, string Test, string Runs, IReadOnlyLis
             {
                 MethodSqnr = keys.Where(kv => kv.Key.StartsWith("sqnr.", StringComparison.Ordinal))
                     .ToDictionary(kv => kv.Key["sqnr.".Length..], kv => double.Parse(kv.Value, CultureInfo.InvariantCulture), StringComparer.Ordinal),
+                FloatLayers = keys.TryGetValue("floatlayers", out var fl) ? int.Parse(fl, CultureInfo.InvariantCulture) : 0,
             });
         }
         return result;

@@ -1,5 +1,6 @@
 using CompressBuild.Core.Data;
 using CompressBuild.Core.Execution;
+using CompressBuild.Core.Quantization;
 
 namespace CompressBuild.Core.Evaluation;
 
@@ -25,29 +26,28 @@ public static class Evaluator
     {
         var ea = new Executor(a);
         var eb = new Executor(b);
-        var input = ea.Inputs[0];
-        var set = input.Shape is null ? data : data.ReshapedTo(input.Shape, input.Name);
+        var set = Shaped(ea, data);
         int agree = 0;
         double max = 0, sum = 0;
         long count = 0;
-        for (int start = 0; start < set.Count; start += batchSize)
+        foreach (var (_, n, x) in Batches(ea.Inputs[0], set, batchSize))
         {
-            int n = Math.Min(batchSize, set.Count - start);
-            var x = set.Batch(start, n);
-            var ya = ea.Run(x)[0].Floats;
-            var yb = eb.Run(x)[0].Floats;
-            int classes = ya.Length / n;
+            var ya = ea.Run(x)[0];
+            var yb = eb.Run(x)[0];
+            int classes = ya.Length / x.Shape[0];
+            // Rows past n are a padded tail's copies.
+            ReadOnlySpan<float> ra = ya.Floats.AsSpan(0, n * classes), rb = yb.Floats.AsSpan(0, n * classes);
             for (int i = 0; i < n; i++)
             {
-                if (ArgMax(ya.AsSpan(i * classes, classes)) == ArgMax(yb.AsSpan(i * classes, classes))) agree++;
+                if (ArgMax(ra.Slice(i * classes, classes)) == ArgMax(rb.Slice(i * classes, classes))) agree++;
             }
-            for (int k = 0; k < ya.Length; k++)
+            for (int k = 0; k < ra.Length; k++)
             {
-                double d = Math.Abs((double)ya[k] - yb[k]);
+                double d = Math.Abs((double)ra[k] - rb[k]);
                 max = Math.Max(max, d);
                 sum += d;
             }
-            count += ya.Length;
+            count += ra.Length;
         }
         return new ModelAgreement((double)agree / Math.Max(set.Count, 1), max, count == 0 ? 0 : sum / count);
     }
@@ -66,20 +66,42 @@ public static class Evaluator
         var executor = new Executor(model);
         if (executor.Inputs.Count != 1)
             throw new CompressBuildException(ErrorCodes.InputMismatch, $"{model.DisplayName} has {executor.Inputs.Count} inputs; evaluation supports single-input models.");
-        var input = executor.Inputs[0];
-        var set = input.Shape is null ? data : data.ReshapedTo(input.Shape, input.Name);
+        var set = Shaped(executor, data);
         var result = new int[set.Count];
-        for (int start = 0; start < set.Count; start += batchSize)
+        foreach (var (start, count, x) in Batches(executor.Inputs[0], set, batchSize))
         {
-            int count = Math.Min(batchSize, set.Count - start);
-            var output = executor.Run(set.Batch(start, count))[0];
+            var output = executor.Run(x)[0];
             if (output.DataType != DataType.Float)
                 throw new CompressBuildException(ErrorCodes.InputMismatch, $"{model.DisplayName}'s first output is {DataTypes.OnnxName(output.DataType)}; top-1 needs float scores.");
-            int classes = output.Length / count;
+            int classes = output.Length / x.Shape[0];
             var f = output.Floats;
             for (int i = 0; i < count; i++) result[start + i] = ArgMax(f.AsSpan(i * classes, classes));
         }
         return result;
+    }
+
+    private static DataSet Shaped(Executor executor, DataSet data)
+    {
+        var input = executor.Inputs[0];
+        return input.Shape is null ? data : data.ReshapedTo(input.Shape, input.Name);
+    }
+
+    // Every sample, in the batches the model takes (Calibrator.Batches); a fixed-batch model's short
+    // tail is padded with copies of its last sample, whose outputs the callers skip.
+    private static IEnumerable<(int Start, int Count, Tensor Input)> Batches(ValueInfo input, DataSet set, int batchSize)
+    {
+        int size = Calibrator.FixedBatch(input);
+        foreach (var (start, count) in Calibrator.Batches(input, set.Count, batchSize, keepTail: true))
+        {
+            if (size == 0 || count == size)
+            {
+                yield return (start, count, set.Batch(start, count));
+                continue;
+            }
+            var rows = new int[size];
+            for (int i = 0; i < size; i++) rows[i] = start + Math.Min(i, count - 1);
+            yield return (start, count, set.Gather(rows));
+        }
     }
 }
 

@@ -8,8 +8,9 @@ namespace CompressBuild.Core.Passes;
 /// writes it) into integer operators:
 /// <list type="bullet">
 /// <item>DQ(x) → Conv(DQ(w), DQ(b)) → [Relu|Clip] → Q(y) becomes QLinearConv;</item>
-/// <item>DQ(a) → Gemm(DQ(b), DQ(c)) or MatMul(DQ(b)) → [Relu|Clip] → Q(y) becomes ONNX Runtime's
-/// QGemm (com.microsoft); without the Q, a QGemm with float output;</item>
+/// <item>DQ(a) → Gemm(DQ(b), DQ(c)) or MatMul(DQ(b)) [→ Add(bias)] → [Relu|Clip] → Q(y) becomes ONNX
+/// Runtime's QGemm (com.microsoft); without the Q, a QGemm with float output. A MatMul activation of
+/// rank 1 or above 2 is reshaped to [rows, K] around it, on the quantized values;</item>
 /// <item>DQ(x) → MaxPool/Flatten/Reshape/Squeeze/Unsqueeze/Transpose/Concat → Q(y) with y's
 /// parameters equal to x's runs the op on the quantized values (exact: quantization is monotonic
 /// and these ops only move or select elements).</item>
@@ -83,42 +84,94 @@ public sealed class QdqFusionPass : IGraphPass
     {
         bool gemm = op.OpType == "Gemm";
         if (op.Inputs.Count < 2 || Activation(graph, op.Inputs[0]) is not { } a) return false;
-        // QGemm is 2-D; MatMul also multiplies stacks of matrices.
-        if (!gemm && shapes.Value.ShapeOf(op.Inputs[0])?.Length != 2) return false;
         var b = Weights(graph, op.Inputs[1]);
         if (b is null || b.Values.Rank != 2) return false;
         bool transB = gemm && op.Attribute("transB")?.AsInt() == 1;
         int n = transB ? b.Values.Shape[0] : b.Values.Shape[1];
+        // QGemm is 2-D; a MatMul of another rank runs it on the activation's rows (see Rows).
+        long[]? rows = null;
+        if (!gemm && shapes.Value.ShapeOf(op.Inputs[0]) is var shape && shape?.Length != 2)
+        {
+            rows = shape is null ? null : Rows(shape, n);
+            if (rows is null) return false;
+        }
         if ((b.Axis is { } axis && axis != (transB ? 0 : 1)) || (b.ScaleValues.Length != 1 && b.ScaleValues.Length != n)) return false;
         if (!CompatibleTypes(a.Params.Type, b.Values.DataType)) return false;
-        var y = Output(graph, op.Outputs[0]);
+        var bs = b.ScaleValues;
+        // A MatMul's bias Add before the QuantizeLinear joins the accumulator like Gemm's C.
+        var add = gemm ? null : BiasAdd(graph, op.Outputs[0], n);
+        var y = Output(graph, add?.Node.Outputs[0] ?? op.Outputs[0]);
+        if (add is not null && y is null)
+        {
+            add = null;
+            y = Output(graph, op.Outputs[0]);
+        }
         if (y is not null && y.Params.Type != a.Params.Type) return false;
         float alpha = gemm ? op.Attribute("alpha")?.AsFloat() ?? 1f : 1f;
         float beta = gemm ? op.Attribute("beta")?.AsFloat() ?? 1f : 1f;
+        string? c = gemm && op.HasInput(2) && beta != 0f ? op.Inputs[2] : add?.Bias;
         Tensor? bias = null;
-        string? c = gemm && op.HasInput(2) ? op.Inputs[2] : null;
-        if (c is not null && beta != 0f)
+        if (c is not null)
         {
             // QGemm adds C to the accumulator before the output scale, which includes alpha.
-            var bs = b.ScaleValues;
             bias = Bias(graph, c, n, j => (double)alpha * a.Params.Scale * bs[bs.Length == 1 ? 0 : j], beta);
             if (bias is null) return false;
         }
 
+        string output = y?.Q.Outputs[0] ?? op.Outputs[0];
+        string activation = a.Quantized, product = output;
+        var nodes = new List<Node>();
+        if (rows is not null)
+        {
+            // Reshape of quantized values is exact (a view in the planner): the same integer result as 2-D.
+            activation = graph.UniqueName(op.Outputs[0] + "_rows");
+            product = graph.UniqueName(op.Outputs[0] + "_rows_product");
+            nodes.Add(new Node("Reshape", [a.Quantized, Shape(graph, op.Outputs[0] + "_rows_shape", [-1, b.Values.Shape[0]])], [activation], op.Name + "_rows"));
+        }
         var inputs = new List<string>
         {
-            a.Quantized, a.ScaleName, ZeroPointName(graph, a.Dq),
+            activation, a.ScaleName, ZeroPointName(graph, a.Dq),
             b.Quantized, b.ScaleName, WeightZeroPoint(graph, b, perColumn: true),
             bias is null ? "" : GraphEdits.AddInitializer(graph, op.Outputs[0] + "_bias_quantized", bias),
         };
         if (y is not null) inputs.AddRange([y.Params.ScaleName, ZeroPointName(graph, y.Q)]);
         else while (inputs[^1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
-        var fused = new Node("QGemm", inputs, [y?.Q.Outputs[0] ?? op.Outputs[0]], op.Name) { Domain = QGemm.Domain };
+        var fused = new Node("QGemm", inputs, [product], op.Name) { Domain = QGemm.Domain };
         fused.Set(NodeAttribute.Float("alpha", alpha));
         if (gemm && op.Attribute("transA")?.AsInt() == 1) fused.Set(NodeAttribute.Int("transA", 1));
         if (transB) fused.Set(NodeAttribute.Int("transB", 1));
-        Replace(graph, op, fused, y);
+        nodes.Add(fused);
+        if (rows is not null)
+            nodes.Add(new Node("Reshape", [product, Shape(graph, op.Outputs[0] + "_shape", rows)], [output], op.Name + "_shape"));
+        if (add is not null) graph.Nodes.Remove(add.Node);
+        Replace(graph, op, nodes, y);
         return true;
+    }
+
+    /// <summary>
+    /// The output shape of MatMul(a, b) for an activation of rank 1 or above 2 (run as [rows, K] ·
+    /// [K, <paramref name="n"/>]) as a Reshape target: the leading dimensions and n, rank 1 as [n];
+    /// null when more than one dimension is unknown.
+    /// </summary>
+    private static long[]? Rows(Dim[] a, int n)
+    {
+        if (a.Length == 0) return null;
+        var leading = a.Length == 1 ? [] : a[..^1];
+        if (leading.Count(d => !d.IsKnown) > 1) return null;
+        return [.. leading.Select(d => d.IsKnown ? d.Value : -1L), n];
+    }
+
+    private static string Shape(Graph graph, string hint, long[] dims) => GraphEdits.AddInitializer(graph, hint, Tensor.FromArray(dims, dims.Length));
+
+    /// <summary>An Add of a constant per-column vector that alone reads a MatMul's output.</summary>
+    private sealed record BiasAddition(Node Node, string Bias);
+
+    private static BiasAddition? BiasAdd(Graph graph, string value, int n)
+    {
+        var add = SoleConsumer(graph, value);
+        if (add is null || add.OpType != "Add" || add.Domain is not ("" or "ai.onnx") || add.Inputs.Count != 2) return null;
+        string other = add.Inputs[0] == value ? add.Inputs[1] : add.Inputs[0];
+        return ConstantFloats(graph, other) is { } c && c.Length == n ? new BiasAddition(add, other) : null;
     }
 
     // An op that only moves or selects elements commutes with quantization when both sides share parameters.
@@ -312,10 +365,14 @@ public sealed class QdqFusionPass : IGraphPass
         return GraphEdits.AddInitializer(graph, w.Quantized + "_zero_point", t);
     }
 
-    // The fused node takes the op's place; the op, its absorbed activation and the QuantizeLinear go.
-    private static void Replace(Graph graph, Node op, Node fused, QuantizedOutput? y)
+    // The fused nodes take the op's place; the op, its absorbed activation and the QuantizeLinear go.
+    private static void Replace(Graph graph, Node op, Node fused, QuantizedOutput? y) => Replace(graph, op, [fused], y);
+
+    private static void Replace(Graph graph, Node op, IReadOnlyList<Node> fused, QuantizedOutput? y)
     {
-        graph.Nodes[graph.Nodes.IndexOf(op)] = fused;
+        int at = graph.Nodes.IndexOf(op);
+        graph.Nodes.RemoveAt(at);
+        graph.Nodes.InsertRange(at, fused);
         if (y is null) return;
         if (y.Activation is not null) graph.Nodes.Remove(y.Activation);
         graph.Nodes.Remove(y.Q);
