@@ -288,7 +288,15 @@ internal static class QConv
     private static void Rows<TShape, TSimd, TVec>(ConvOutput output, int m, ref int acc, int wp, Span<byte> y)
         where TShape : struct, IQConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        for (int i = 0; i < TShape.OutHeight; i++) output.Write<TShape, TSimd, TVec>(m, i, ref Unsafe.Add(ref acc, i * wp), y);
+        // Packing the rows to pitch OutWidth (in place, forward: OutWidth <= Wp) lets the whole plane
+        // requantize in one call; per-row calls cost more in setup than in work for narrow rows.
+        int ow = TShape.OutWidth;
+        if (wp != ow)
+        {
+            for (int i = 1; i < TShape.OutHeight; i++)
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref acc, i * wp), ow).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref acc, i * ow), ow));
+        }
+        output.WritePlane<TShape, TSimd, TVec>(m, ref acc, y);
     }
 
     /// <summary>acc[r, q] for <typeparamref name="TRows"/> (1-4) output channels and every flat pixel q, two vectors at a time.</summary>
@@ -408,6 +416,21 @@ internal readonly ref struct ConvOutput
         _int32 = int32;
         _requantization = requantization;
         _bias = bias;
+    }
+
+    /// <summary>The whole output plane of channel <paramref name="m"/> from OutHeight·OutWidth packed accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WritePlane<TShape, TSimd, TVec>(int m, ref int acc, Span<byte> y)
+        where TShape : struct, IQConvShape where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int count = TShape.OutHeight * TShape.OutWidth, at = m * count;
+        if (_int32)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref acc, count).CopyTo(MemoryMarshal.Cast<byte, int>(y).Slice(at, count));
+            return;
+        }
+        _requantization.At(m, out int multiplier, out int shift);
+        Quant.Requantize<TSimd, TVec>(ref acc, count, _bias.Length == 0 ? 0 : _bias[m], multiplier, shift, _requantization.ZeroPoint, TShape.YSigned, ref y[at]);
     }
 
     /// <summary>Output row <paramref name="oh"/> of channel <paramref name="m"/> from OutWidth accumulators.</summary>
