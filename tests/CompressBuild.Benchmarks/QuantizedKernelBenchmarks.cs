@@ -84,7 +84,8 @@ public class QuantizedKernelBenchmarks
         public static bool Signed => false;
     }
 
-    private struct QC1 : IQConvShape
+    /// <summary>LeNet-5's first convolution as a static int8 step (also used by <see cref="RequantizationBenchmarks"/>).</summary>
+    internal struct QC1 : IQConvShape
     {
         public static int InChannels => 1;
         public static int InHeight => 28;

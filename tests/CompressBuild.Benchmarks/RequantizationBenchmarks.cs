@@ -25,7 +25,7 @@ public class RequantizationBenchmarks
     private readonly float[] _floatMultipliers = new float[120];
     private readonly byte[] _x = new byte[784], _w = new byte[150], _zero = new byte[6];
     private readonly int[] _bias = { 361, -5290, 5952, 17000, 10935, -3496 };
-    private readonly float[] _scratch = new float[QConv.ScratchInts<Conv1>()];
+    private readonly float[] _scratch = new float[QConv.ScratchInts<QuantizedKernelBenchmarks.QC1>()];
 
     public RequantizationBenchmarks()
     {
@@ -67,7 +67,7 @@ public class RequantizationBenchmarks
     }
 
     [Benchmark(Description = "QLinearConv 1->6 5x5 pad 2, 28x28, generated constants")]
-    public void Conv1Kernel() => QConv.Linear<Conv1, Simd256, V256>(_x, _zero.AsSpan(0, 1), _w, _zero, Requantization.Fixed(_multipliers.AsSpan(0, 6), _shifts.AsSpan(0, 6), 0),
+    public void Conv1Kernel() => QConv.Linear<QuantizedKernelBenchmarks.QC1, Simd256, V256>(_x, _zero.AsSpan(0, 1), _w, _zero, Requantization.Fixed(_multipliers.AsSpan(0, 6), _shifts.AsSpan(0, 6), 0),
         _bias, _y.AsSpan(0, 4704), _scratch);
 
     private void Rows(int channels, int rows, int width, bool fixedPoint)
@@ -117,27 +117,5 @@ public class RequantizationBenchmarks
         var q = Vector128.ConvertToInt32((v + magic) - magic) + Vector128.Create(zeroPoint);
         var shorts = Vector128.Narrow(q.AsUInt32(), q.AsUInt32());
         Unsafe.WriteUnaligned(ref y, Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
-    }
-
-    private struct Conv1 : IQConvShape
-    {
-        public static int InChannels => 1;
-        public static int InHeight => 28;
-        public static int InWidth => 28;
-        public static int OutChannels => 6;
-        public static int OutHeight => 28;
-        public static int OutWidth => 28;
-        public static int KernelHeight => 5;
-        public static int KernelWidth => 5;
-        public static int StrideHeight => 1;
-        public static int StrideWidth => 1;
-        public static int DilationHeight => 1;
-        public static int DilationWidth => 1;
-        public static int PadTop => 2;
-        public static int PadLeft => 2;
-        public static int Groups => 1;
-        public static bool XSigned => false;
-        public static bool WSigned => true;
-        public static bool YSigned => false;
     }
 }
