@@ -56,26 +56,12 @@ namespace CompressBuild.Generator.Ops
             s.AllowOnly();
             if (s.InputType(0) != PlanTypes.Float) return MatMulNd(s, s.InputType(0));
             s.RequireFloat(0);
-            var a = s.InShape(0);
-            var b = s.InShape(1);
-            var y = s.OutShape(0);
-            if (a.Length == 0 || b.Length == 0) throw s.Unsupported("scalar operands are not valid for MatMul");
-            var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
-            var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
-            int m = a2[a2.Length - 2], k = a2[a2.Length - 1], n = b2[b2.Length - 1];
-            if (b2[b2.Length - 2] != k) throw s.Unsupported($"A {Lit.Shape(a)} and B {Lit.Shape(b)} do not agree on K");
-            var batchA = a2.Take(a2.Length - 2).ToArray();
-            var batchB = b2.Take(b2.Length - 2).ToArray();
-            long pa = Lit.Product(batchA), pb = Lit.Product(batchB);
-            long batch = System.Math.Max(pa, pb);
-            if (pa != 1 && pb != 1)
-            {
-                int rank = System.Math.Max(batchA.Length, batchB.Length);
-                var padA = Enumerable.Repeat(1, rank - batchA.Length).Concat(batchA).ToArray();
-                var padB = Enumerable.Repeat(1, rank - batchB.Length).Concat(batchB).ToArray();
-                if (!padA.SequenceEqual(padB)) return MatMulNd(s, PlanTypes.Float);
-            }
-            if (Lit.Product(y) != batch * m * n) throw s.Unsupported($"output {Lit.Shape(y)} does not match A {Lit.Shape(a)} x B {Lit.Shape(b)}");
+            var mm = MatMulOperands.Of(s, 0, 1);
+            if (!mm.OneSideShared) return MatMulNd(s, PlanTypes.Float);
+            mm.RequireOutput(s);
+            int m = mm.M, n = mm.N, k = mm.K;
+            long pa = mm.Pa, pb = mm.Pb, batch = mm.Batch;
+            int[] a = mm.A, b = mm.B, y = s.OutShape(0);
             var w = s.WeightInput(1, pb * k * n);
             bool perColumn = w.Format == "Q8" && b.Length == 2 && ScalePerColumn(s, w, 1);
             if (w.Format == "Q8" && !perColumn && w.Axis >= 0) throw s.Unsupported($"int8 scales along axis {w.Axis} of B {Lit.Shape(b)}");
@@ -104,19 +90,10 @@ namespace CompressBuild.Generator.Ops
             if (type is not (PlanTypes.Float or PlanTypes.Double or PlanTypes.Int32 or PlanTypes.Int64 or PlanTypes.UInt32 or PlanTypes.UInt64))
                 throw s.Unsupported($"MatMul on {type}");
             if (s.InputType(1) != type || s.NnOutputType(0) != type) throw s.Unsupported($"A, B and Y must all be {type}");
-            var a = s.InShape(0);
-            var b = s.InShape(1);
-            var y = s.OutShape(0);
-            if (a.Length == 0 || b.Length == 0) throw s.Unsupported("scalar operands are not valid for MatMul");
-            var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
-            var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
-            int m = a2[a2.Length - 2], k = a2[a2.Length - 1], n = b2[b2.Length - 1];
-            if (b2[b2.Length - 2] != k) throw s.Unsupported($"A {Lit.Shape(a)} and B {Lit.Shape(b)} do not agree on K");
-            var batchA = a2.Take(a2.Length - 2).ToArray();
-            var batchB = b2.Take(b2.Length - 2).ToArray();
-            int rank = System.Math.Max(batchA.Length, batchB.Length);
-            var padA = Enumerable.Repeat(1, rank - batchA.Length).Concat(batchA).ToArray();
-            var padB = Enumerable.Repeat(1, rank - batchB.Length).Concat(batchB).ToArray();
+            var mm = MatMulOperands.Of(s, 0, 1);
+            int m = mm.M, n = mm.N, k = mm.K;
+            int[] a = mm.A, b = mm.B, y = s.OutShape(0), padA = mm.BatchA, padB = mm.BatchB;
+            int rank = padA.Length;
             var dims = new int[rank];
             var sa = new long[rank];
             var sb = new long[rank];

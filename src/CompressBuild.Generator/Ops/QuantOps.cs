@@ -299,26 +299,12 @@ namespace CompressBuild.Generator.Ops
             string aType = s.InputType(ai), bType = s.InputType(bi);
             RequireEightBit(s, aType, "A");
             RequireEightBit(s, bType, "B");
-            var a = s.InShape(ai);
-            var b = s.InShape(bi);
-            var y = s.OutShape(0);
-            if (a.Length == 0 || b.Length == 0) throw s.Unsupported("scalar operands are not valid for a matrix product");
-            var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
-            var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
-            int m = a2[a2.Length - 2], k = a2[a2.Length - 1], n = b2[b2.Length - 1];
-            if (b2[b2.Length - 2] != k) throw s.Unsupported($"A {Lit.Shape(a)} and B {Lit.Shape(b)} do not agree on K");
-            var batchA = a2.Take(a2.Length - 2).ToArray();
-            var batchB = b2.Take(b2.Length - 2).ToArray();
-            long pa = Lit.Product(batchA), pb = Lit.Product(batchB), batch = System.Math.Max(pa, pb);
-            if (pa != 1 && pb != 1)
-            {
-                int rank = System.Math.Max(batchA.Length, batchB.Length);
-                var padA = Enumerable.Repeat(1, rank - batchA.Length).Concat(batchA);
-                var padB = Enumerable.Repeat(1, rank - batchB.Length).Concat(batchB);
-                if (!padA.SequenceEqual(padB)) throw s.Unsupported($"batch dims of A {Lit.Shape(a)} and B {Lit.Shape(b)} broadcast both ways");
-            }
-            if (Lit.Product(y) != batch * m * n) throw s.Unsupported($"output {Lit.Shape(y)} does not match A {Lit.Shape(a)} x B {Lit.Shape(b)}");
-            var lowering = GemmMembers(new StepLowering($"{s.Step.Op} {Lit.Shape(a)} {aType} x {Lit.Shape(b)} {bType} -> {Lit.Shape(y)} {yType}"),
+            var mm = MatMulOperands.Of(s, ai, bi);
+            if (!mm.OneSideShared) throw s.Unsupported($"batch dims of A {Lit.Shape(mm.A)} and B {Lit.Shape(mm.B)} broadcast both ways");
+            mm.RequireOutput(s);
+            int m = mm.M, n = mm.N, k = mm.K;
+            long pa = mm.Pa, pb = mm.Pb, batch = mm.Batch;
+            var lowering = GemmMembers(new StepLowering($"{s.Step.Op} {Lit.Shape(mm.A)} {aType} x {Lit.Shape(mm.B)} {bType} -> {Lit.Shape(s.OutShape(0))} {yType}"),
                 m, n, k, false, false, aType, bType, yType, 1f, false, 0, 0, batch, pa == 1 ? 0 : (long)m * k, pb == 1 ? 0 : (long)k * n);
             return new MatMulGeometry
             {
